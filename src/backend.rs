@@ -1,0 +1,25 @@
+//! libvirt access. Owns every `virt::Connect`; knows nothing of GTK.
+//!
+//! Each connection lives on its own worker thread ([`worker`]). The UI sends it
+//! [`Command`]s and receives [`Event`]s through a sink closure; every libvirt call
+//! (which may block) happens on that thread. Domain lifecycle events and the
+//! connection-close callback come from libvirt's event loop, which runs on one
+//! process-wide thread ([`event_loop`]) and forwards them to the owning worker.
+
+pub mod error;
+pub mod event_loop;
+pub mod host;
+pub mod lifecycle;
+pub mod types;
+pub mod worker;
+pub mod xml;
+
+pub use error::{BackendError, ErrorKind};
+pub use types::*;
+pub use worker::{Command, ConnectionHandle, Event};
+
+/// The URIs tried, in order, when the user gave none.
+pub const DEFAULT_URIS: [&str; 2] = ["qemu:///system", "qemu:///session"];
+
+/// The built-in demo connection (libvirt's in-process test driver).
+pub const DEMO_URI: &str = "test:///default";

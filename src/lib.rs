@@ -1,0 +1,7 @@
+//! KVM Manager: a GNOME application that manages KVM/QEMU virtual machines through libvirt.
+//!
+//! Layers (see README "Architecture"):
+//! - [`backend`]: libvirt access on worker threads; plain data out, commands in. No GTK.
+//! - [`ui`]: relm4 components (pages, dialogs, widgets); never blocks the main thread.
+
+pub mod backend;
