@@ -3,5 +3,9 @@
 //! Layers (see README "Architecture"):
 //! - [`backend`]: libvirt access on worker threads; plain data out, commands in. No GTK.
 //! - [`ui`]: relm4 components (pages, dialogs, widgets); never blocks the main thread.
+//! - [`app`]: the root component that routes messages between pages and the backend.
 
+pub mod app;
 pub mod backend;
+pub mod config;
+pub mod ui;

@@ -1,1 +1,68 @@
-fn main(){}
+//! Start-up only: logging, translations, command line, then the relm4 application.
+
+use gettextrs::{gettext, LocaleCategory};
+use kvm_manager::app::{App, AppInit};
+use kvm_manager::config;
+
+const USAGE: &str = "Usage: kvm-manager [--connect URI]\n\n\
+  -c, --connect URI   open this libvirt URI (e.g. qemu:///system, test:///default)\n\
+  -V, --version       print the version\n\
+  -h, --help          print this help";
+
+fn parse_args() -> Result<AppInit, String> {
+    let mut init = AppInit::default();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "-c" | "--connect" => {
+                let uri = args.next().ok_or_else(|| format!("{arg} needs a URI"))?;
+                init.uri = Some(uri);
+            }
+            s if s.starts_with("--connect=") => {
+                init.uri = Some(s["--connect=".len()..].to_string())
+            }
+            "-V" | "--version" => {
+                println!("kvm-manager {}", config::VERSION);
+                std::process::exit(0);
+            }
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(init)
+}
+
+fn main() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+
+    // SAFETY: no other thread exists yet, so nothing reads the locale while it changes.
+    unsafe {
+        gettextrs::setlocale(LocaleCategory::LcAll, "");
+    }
+    if let Err(e) = gettextrs::bindtextdomain(config::GETTEXT_PACKAGE, config::LOCALEDIR) {
+        log::warn!("translations unavailable: {e}");
+    }
+    let _ = gettextrs::bind_textdomain_codeset(config::GETTEXT_PACKAGE, "UTF-8");
+    let _ = gettextrs::textdomain(config::GETTEXT_PACKAGE);
+
+    let init = match parse_args() {
+        Ok(init) => init,
+        Err(e) => {
+            eprintln!("kvm-manager: {e}\n\n{USAGE}");
+            std::process::exit(2);
+        }
+    };
+
+    gtk::glib::set_application_name(&gettext("KVM Manager"));
+    gtk::glib::set_prgname(Some("kvm-manager"));
+    // GTK must not see our own options.
+    let argv0 = std::env::args()
+        .next()
+        .unwrap_or_else(|| "kvm-manager".into());
+    let app = relm4::RelmApp::new(config::APP_ID).with_args(vec![argv0]);
+    kvm_manager::ui::startup(include_str!("../resources/style.css"));
+    app.run::<App>(init);
+}

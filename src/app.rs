@@ -1,0 +1,373 @@
+//! The root component: the window, its navigation, and the routing of messages between
+//! the pages and the connection worker. Owns no business logic.
+
+mod actions;
+mod chrome;
+
+use adw::prelude::*;
+use gettextrs::gettext;
+use relm4::prelude::*;
+
+use crate::backend::{
+    self, BackendError, Command, ConnectionHandle, ErrorKind, Event, LinkState, VmAction,
+};
+use crate::ui::dialogs;
+use crate::ui::i18n::gettext_f;
+use crate::ui::pages::dashboard::{DashboardMsg, DashboardOutput, DashboardPage};
+use crate::ui::pages::machines::{MachinesMsg, MachinesOutput, MachinesPage};
+use crate::ui::pages::vm_details::{VmDetailsMsg, VmDetailsOutput, VmDetailsPage};
+use crate::ui::pages::welcome::{WelcomeMsg, WelcomeOutput, WelcomePage};
+use crate::ui::{format, settings, vm_store::VmStore};
+
+/// What the command line asked for.
+#[derive(Debug, Default)]
+pub struct AppInit {
+    /// `--connect URI`; `None` tries the local daemon (system, then session).
+    pub uri: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    Dashboard,
+    Machines,
+}
+
+#[derive(Debug)]
+pub enum AppMsg {
+    Connect(String),
+    /// An event from the worker of connection number `.0` (older ones are ignored).
+    Backend(u64, Event),
+    ShowPage(Page),
+    ShowSidebar,
+    OpenVm(String),
+    CloseDetails,
+    /// The user asked for an action; Force Off is confirmed first.
+    RequestAction(String, VmAction),
+    RunAction(String, VmAction),
+    /// A lifecycle shortcut: acts on the open or selected VM.
+    ShortcutAction(VmAction),
+    ReloadDetails(String),
+    Search,
+    Refresh,
+    Back,
+    Folded(bool),
+    Preferences,
+    Shortcuts,
+    About,
+    Quit,
+}
+
+pub struct App {
+    window: adw::ApplicationWindow,
+    chrome: chrome::Chrome,
+    welcome: Controller<WelcomePage>,
+    dashboard: Controller<DashboardPage>,
+    machines: Controller<MachinesPage>,
+    details: Controller<VmDetailsPage>,
+    store: VmStore,
+    conn: Option<ConnectionHandle>,
+    /// Bumped per connection attempt; events of older workers are dropped.
+    generation: u64,
+    /// URIs still to try when the current attempt fails (qemu:///session after system).
+    fallbacks: Vec<String>,
+    connected: bool,
+    open_vm: Option<String>,
+}
+
+pub struct AppWidgets {}
+
+impl Component for App {
+    type Init = AppInit;
+    type Input = AppMsg;
+    type Output = ();
+    type CommandOutput = ();
+    type Root = adw::ApplicationWindow;
+    type Widgets = AppWidgets;
+
+    fn init_root() -> adw::ApplicationWindow {
+        adw::ApplicationWindow::builder().title(gettext("KVM Manager")).build()
+    }
+
+    fn init(init: AppInit, window: adw::ApplicationWindow, sender: ComponentSender<Self>) -> ComponentParts<Self> {
+        let store = VmStore::default();
+        let welcome = WelcomePage::builder()
+            .launch(chrome::main_menu_button())
+            .forward(sender.input_sender(), |out| match out {
+                WelcomeOutput::Connect(uri) => AppMsg::Connect(uri),
+            });
+        let dashboard = DashboardPage::builder().launch(()).forward(sender.input_sender(), |out| match out {
+            DashboardOutput::ShowSidebar => AppMsg::ShowSidebar,
+        });
+        let machines = MachinesPage::builder()
+            .launch(store.model())
+            .forward(sender.input_sender(), |out| match out {
+                MachinesOutput::OpenVm(uuid) => AppMsg::OpenVm(uuid),
+                MachinesOutput::Action(uuid, action) => AppMsg::RequestAction(uuid, action),
+                MachinesOutput::ShowSidebar => AppMsg::ShowSidebar,
+            });
+        let details = VmDetailsPage::builder().launch(()).forward(sender.input_sender(), |out| match out {
+            VmDetailsOutput::Action(uuid, action) => AppMsg::RequestAction(uuid, action),
+            VmDetailsOutput::Back => AppMsg::CloseDetails,
+            VmDetailsOutput::Reload(uuid) => AppMsg::ReloadDetails(uuid),
+        });
+
+        let chrome = chrome::Chrome::build(
+            &window,
+            &sender,
+            welcome.widget(),
+            dashboard.widget(),
+            machines.widget(),
+            details.widget(),
+        );
+        actions::install(&window, &sender);
+
+        let mut model = App {
+            window: window.clone(),
+            chrome,
+            welcome,
+            dashboard,
+            machines,
+            details,
+            store,
+            conn: None,
+            generation: 0,
+            fallbacks: Vec::new(),
+            connected: false,
+            open_vm: None,
+        };
+        match init.uri {
+            Some(uri) => model.connect(uri, Vec::new(), &sender),
+            None => {
+                let mut uris: Vec<String> = backend::DEFAULT_URIS.iter().map(|s| s.to_string()).collect();
+                let first = uris.remove(0);
+                model.connect(first, uris, &sender);
+            }
+        }
+        ComponentParts { model, widgets: AppWidgets {} }
+    }
+
+    fn update(&mut self, msg: AppMsg, sender: ComponentSender<Self>, _root: &adw::ApplicationWindow) {
+        match msg {
+            AppMsg::Connect(uri) => self.connect(uri, Vec::new(), &sender),
+            AppMsg::Backend(generation, event) => {
+                if generation == self.generation {
+                    self.on_backend(event, &sender);
+                }
+            }
+            AppMsg::ShowPage(page) => self.show_page(page),
+            AppMsg::ShowSidebar => self.chrome.show_sidebar(),
+            AppMsg::OpenVm(uuid) => self.open_vm(uuid),
+            AppMsg::CloseDetails => {
+                self.open_vm = None;
+                self.chrome.show_content("machines");
+            }
+            AppMsg::RequestAction(uuid, action) => self.request_action(uuid, action, &sender),
+            AppMsg::RunAction(uuid, action) => self.send(Command::Action { uuid, action }),
+            AppMsg::ShortcutAction(action) => {
+                let target = if self.chrome.content_page().as_deref() == Some("details") {
+                    self.open_vm.clone()
+                } else {
+                    self.machines.model().selected()
+                };
+                match target {
+                    Some(uuid) => self.request_action(uuid, action, &sender),
+                    None => self.chrome.toast(&gettext("Select a machine first"), false),
+                }
+            }
+            AppMsg::ReloadDetails(uuid) => {
+                if self.open_vm.as_deref() == Some(uuid.as_str()) {
+                    self.send(Command::Details { uuid });
+                }
+            }
+            AppMsg::Search => {
+                if self.connected {
+                    self.show_page(Page::Machines);
+                    self.machines.emit(MachinesMsg::FocusSearch);
+                }
+            }
+            AppMsg::Refresh => self.send(Command::Refresh),
+            AppMsg::Back => {
+                if self.chrome.content_page().as_deref() == Some("details") {
+                    sender.input(AppMsg::CloseDetails);
+                } else {
+                    self.chrome.show_sidebar();
+                }
+            }
+            AppMsg::Folded(folded) => {
+                self.dashboard.emit(DashboardMsg::Folded(folded));
+                self.machines.emit(MachinesMsg::Folded(folded));
+            }
+            AppMsg::Preferences => dialogs::preferences::show(self.window.upcast_ref()),
+            AppMsg::Shortcuts => dialogs::shortcuts::show(self.window.upcast_ref()),
+            AppMsg::About => dialogs::about::show(self.window.upcast_ref()),
+            AppMsg::Quit => self.window.close(),
+        }
+    }
+
+    fn shutdown(&mut self, _widgets: &mut AppWidgets, _output: relm4::Sender<()>) {
+        self.chrome.save_window_state(&self.window);
+        if let Some(conn) = self.conn.take() {
+            conn.send(Command::Close);
+        }
+    }
+}
+
+impl App {
+    fn send(&self, cmd: Command) {
+        match &self.conn {
+            Some(conn) => conn.send(cmd),
+            None => self.chrome.toast(&gettext("Not connected"), true),
+        }
+    }
+
+    fn connect(&mut self, uri: String, fallbacks: Vec<String>, sender: &ComponentSender<Self>) {
+        if let Some(old) = self.conn.take() {
+            old.send(Command::Close);
+        }
+        self.generation += 1;
+        self.fallbacks = fallbacks;
+        self.connected = false;
+        self.open_vm = None;
+        self.store.clear();
+        self.welcome.emit(WelcomeMsg::Connecting(uri.clone()));
+        self.chrome.show_top("welcome");
+        let generation = self.generation;
+        let input = sender.input_sender().clone();
+        self.conn = Some(ConnectionHandle::spawn(&uri, move |event| {
+            input.emit(AppMsg::Backend(generation, event));
+        }));
+    }
+
+    fn on_backend(&mut self, event: Event, sender: &ComponentSender<Self>) {
+        match event {
+            Event::Link(LinkState::Connecting) => {}
+            Event::Link(LinkState::Connected) => {
+                let uri = self.conn.as_ref().map(|c| c.uri().to_string()).unwrap_or_default();
+                if !self.connected {
+                    self.connected = true;
+                    self.chrome.show_top("main");
+                    self.show_page(Page::Machines);
+                    settings::set_string("last-uri", &uri);
+                } else {
+                    self.chrome.toast(&gettext_f("Reconnected to {uri}", &[("uri", &uri)]), false);
+                }
+                self.chrome.set_connection(&uri, None);
+            }
+            Event::Link(LinkState::Disconnected { reason, retry_in_secs }) => {
+                let uri = self.conn.as_ref().map(|c| c.uri().to_string()).unwrap_or_default();
+                self.chrome.set_connection(&uri, Some((reason, retry_in_secs)));
+            }
+            Event::ConnectFailed(err) => self.on_connect_failed(err, sender),
+            Event::Host(host) => self.dashboard.emit(DashboardMsg::Host(Box::new(host))),
+            Event::VmList(list) => {
+                self.store.replace_all(list);
+                self.after_store_change();
+                if let Some(uuid) = self.open_vm.clone() {
+                    if self.store.get(&uuid).is_none() {
+                        self.details.emit(VmDetailsMsg::Gone);
+                    }
+                }
+            }
+            Event::VmChanged(vm) => {
+                self.store.upsert(vm);
+                self.after_store_change();
+            }
+            Event::VmRemoved { uuid } => {
+                if let Some(obj) = self.store.remove(&uuid) {
+                    if self.open_vm.as_deref() == Some(uuid.as_str()) {
+                        self.details.emit(VmDetailsMsg::Gone);
+                        let name = obj.summary().name.clone();
+                        self.chrome.toast(&gettext_f("“{name}” no longer exists", &[("name", &name)]), false);
+                    }
+                }
+                self.after_store_change();
+            }
+            Event::Details(result) => self.details.emit(VmDetailsMsg::Loaded(result.map(Box::new))),
+            Event::ActionDone { name, action, result, .. } => match result {
+                Ok(()) => self.chrome.toast(&format::action_done(action, &name), false),
+                Err(err) => {
+                    let text = format!("{}: {}", format::action_failed(action, &name), err);
+                    log::warn!("{text}");
+                    self.chrome.toast(&text, true);
+                }
+            },
+        }
+    }
+
+    fn after_store_change(&self) {
+        self.dashboard.emit(DashboardMsg::Counts(self.store.counts()));
+        self.machines.emit(MachinesMsg::Refilter);
+    }
+
+    fn on_connect_failed(&mut self, err: BackendError, sender: &ComponentSender<Self>) {
+        log::warn!("connection failed: {err:?}");
+        if !self.fallbacks.is_empty() {
+            let next = self.fallbacks.remove(0);
+            let rest = std::mem::take(&mut self.fallbacks);
+            self.connect(next, rest, sender);
+            return;
+        }
+        self.conn = None;
+        let title = match err.kind {
+            ErrorKind::NoDaemon => gettext("No Libvirt Daemon Running"),
+            ErrorKind::PermissionDenied => gettext("Permission Denied"),
+            ErrorKind::InvalidUri => gettext("Invalid Connection URI"),
+            _ => gettext("Could Not Connect"),
+        };
+        let description = if err.hint.is_empty() {
+            err.message.clone()
+        } else {
+            format!("{}\n\n{}", err.message, err.hint)
+        };
+        self.welcome.emit(WelcomeMsg::Show { title, description: description.clone(), uri: String::new() });
+        if err.kind == ErrorKind::InvalidUri {
+            self.welcome.emit(WelcomeMsg::UriError(err.message.clone()));
+        }
+        self.chrome.show_top("welcome");
+    }
+
+    fn show_page(&mut self, page: Page) {
+        let name = match page {
+            Page::Dashboard => "dashboard",
+            Page::Machines => "machines",
+        };
+        self.open_vm = None;
+        self.chrome.select_sidebar(page);
+        self.chrome.show_content(name);
+    }
+
+    fn open_vm(&mut self, uuid: String) {
+        let Some(obj) = self.store.get(&uuid) else { return };
+        self.open_vm = Some(uuid.clone());
+        self.details.emit(VmDetailsMsg::Show(obj));
+        self.send(Command::Details { uuid });
+        self.chrome.show_content("details");
+    }
+
+    fn request_action(&mut self, uuid: String, action: VmAction, sender: &ComponentSender<Self>) {
+        let Some(obj) = self.store.get(&uuid) else {
+            self.chrome.toast(&gettext("That machine no longer exists"), true);
+            return;
+        };
+        let (name, state) = {
+            let vm = obj.summary();
+            (vm.name.clone(), vm.state)
+        };
+        if !state.valid_actions().contains(&action) {
+            let text = gettext_f(
+                "“{name}” cannot do “{action}” while {state}",
+                &[("name", &name), ("action", &format::action(action)), ("state", &format::state(state).to_lowercase())],
+            );
+            self.chrome.toast(&text, false);
+            return;
+        }
+        if action == VmAction::ForceOff {
+            let input = sender.input_sender().clone();
+            dialogs::confirm::force_off(self.window.upcast_ref(), &name, move || {
+                input.emit(AppMsg::RunAction(uuid.clone(), action));
+            });
+        } else {
+            sender.input(AppMsg::RunAction(uuid, action));
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The window's frame: the top-level stack (welcome or main), the adaptive leaflet with
+//! its sidebar, the content stack, the connection banner and the toast overlay.
+
+#![allow(deprecated)] // adw::Leaflet: the adaptive container of libadwaita 1.2.
+
+use adw::prelude::*;
+use gettextrs::gettext;
+use gtk::gio;
+use relm4::prelude::*;
+
+use super::{App, AppMsg, Page};
+use crate::config;
+use crate::ui::{a11y, i18n::gettext_f, settings};
+
+pub struct Chrome {
+    toasts: adw::ToastOverlay,
+    top: gtk::Stack,
+    leaflet: adw::Leaflet,
+    content: gtk::Stack,
+    sidebar: gtk::ListBox,
+    sidebar_title: adw::WindowTitle,
+    banner: gtk::Revealer,
+    banner_label: gtk::Label,
+}
+
+/// The main menu (a button per header bar that needs one).
+pub fn main_menu_button() -> gtk::MenuButton {
+    let menu = gio::Menu::new();
+    let section = gio::Menu::new();
+    section.append(Some(&gettext("Preferences")), Some("app.preferences"));
+    section.append(Some(&gettext("Keyboard Shortcuts")), Some("app.shortcuts"));
+    section.append(Some(&gettext("About KVM Manager")), Some("app.about"));
+    menu.append_section(None, &section);
+    let button = gtk::MenuButton::builder()
+        .icon_name("open-menu-symbolic")
+        .menu_model(&menu)
+        .primary(true)
+        .build();
+    a11y::name_icon_widget(&button, &gettext("Main Menu"));
+    button
+}
+
+fn sidebar_row(icon: &str, label: &str) -> gtk::ListBoxRow {
+    let content = gtk::Box::builder()
+        .spacing(12)
+        .margin_start(6)
+        .margin_end(6)
+        .margin_top(6)
+        .margin_bottom(6)
+        .build();
+    content.append(&gtk::Image::from_icon_name(icon));
+    content.append(&gtk::Label::new(Some(label)));
+    let row = gtk::ListBoxRow::builder().child(&content).build();
+    a11y::set_label(&row, label);
+    row
+}
+
+impl Chrome {
+    pub fn build(
+        window: &adw::ApplicationWindow,
+        sender: &ComponentSender<App>,
+        welcome: &gtk::Box,
+        dashboard: &gtk::Box,
+        machines: &gtk::Box,
+        details: &gtk::Box,
+    ) -> Chrome {
+        if config::is_devel() {
+            window.add_css_class("devel");
+        }
+        let (width, height, maximized) = settings::settings()
+            .map(|s| (s.int("window-width"), s.int("window-height"), s.boolean("is-maximized")))
+            .unwrap_or((1100, 720, false));
+        window.set_default_size(width, height);
+        if maximized {
+            window.maximize();
+        }
+
+        // Sidebar.
+        let sidebar_title = adw::WindowTitle::new(&gettext("KVM Manager"), "");
+        let sidebar_header = adw::HeaderBar::builder().title_widget(&sidebar_title).build();
+        sidebar_header.pack_end(&main_menu_button());
+        let sidebar = gtk::ListBox::builder()
+            .css_classes(["navigation-sidebar"])
+            .selection_mode(gtk::SelectionMode::Single)
+            .vexpand(true)
+            .build();
+        a11y::set_label(&sidebar, &gettext("Pages"));
+        sidebar.append(&sidebar_row("network-server-symbolic", &gettext("Dashboard")));
+        sidebar.append(&sidebar_row("computer-symbolic", &gettext("Machines")));
+        {
+            let sender = sender.clone();
+            sidebar.connect_row_activated(move |_, row| {
+                let page = if row.index() == 0 { Page::Dashboard } else { Page::Machines };
+                sender.input(AppMsg::ShowPage(page));
+            });
+        }
+        let sidebar_box = gtk::Box::builder()
+            .orientation(gtk::Orientation::Vertical)
+            .width_request(220)
+            .build();
+        sidebar_box.append(&sidebar_header);
+        sidebar_box.append(&sidebar);
+
+        // Content.
+        let content = gtk::Stack::builder()
+            .transition_type(gtk::StackTransitionType::Crossfade)
+            .hexpand(true)
+            .width_request(360)
+            .build();
+        content.add_named(dashboard, Some("dashboard"));
+        content.add_named(machines, Some("machines"));
+        content.add_named(details, Some("details"));
+
+        let leaflet = adw::Leaflet::builder().can_navigate_back(true).vexpand(true).build();
+        leaflet.append(&sidebar_box);
+        let separator = leaflet.append(&gtk::Separator::new(gtk::Orientation::Vertical));
+        separator.set_navigatable(false);
+        leaflet.append(&content);
+        leaflet
+            .bind_property("folded", &sidebar_header, "show-end-title-buttons")
+            .sync_create()
+            .build();
+        {
+            let sender = sender.clone();
+            leaflet.connect_folded_notify(move |l| sender.input(AppMsg::Folded(l.is_folded())));
+        }
+
+        // Connection banner (adw::Banner arrives with libadwaita 1.3).
+        let banner_label = gtk::Label::builder().wrap(true).hexpand(true).xalign(0.0).build();
+        let banner_box = gtk::Box::builder()
+            .css_classes(["connection-banner"])
+            .spacing(12)
+            .build();
+        banner_box.append(&gtk::Image::from_icon_name("network-offline-symbolic"));
+        banner_box.append(&banner_label);
+        let banner = gtk::Revealer::builder().child(&banner_box).reveal_child(false).build();
+
+        let main = gtk::Box::new(gtk::Orientation::Vertical, 0);
+        main.append(&banner);
+        main.append(&leaflet);
+
+        let top = gtk::Stack::builder()
+            .transition_type(gtk::StackTransitionType::Crossfade)
+            .build();
+        top.add_named(welcome, Some("welcome"));
+        top.add_named(&main, Some("main"));
+        let toasts = adw::ToastOverlay::new();
+        toasts.set_child(Some(&top));
+        window.set_content(Some(&toasts));
+
+        Chrome { toasts, top, leaflet, content, sidebar, sidebar_title, banner, banner_label }
+    }
+
+    pub fn show_top(&self, name: &str) {
+        self.top.set_visible_child_name(name);
+    }
+
+    pub fn show_content(&self, name: &str) {
+        self.content.set_visible_child_name(name);
+        self.leaflet.set_visible_child(&self.content);
+        // Keyboard users land on the page they asked for.
+        if let Some(page) = self.content.visible_child() {
+            page.child_focus(gtk::DirectionType::TabForward);
+        }
+    }
+
+    pub fn content_page(&self) -> Option<String> {
+        self.content.visible_child_name().map(|s| s.to_string())
+    }
+
+    pub fn show_sidebar(&self) {
+        self.leaflet.navigate(adw::NavigationDirection::Back);
+        if let Some(row) = self.sidebar.selected_row() {
+            row.grab_focus();
+        }
+    }
+
+    pub fn select_sidebar(&self, page: Page) {
+        let index = match page {
+            Page::Dashboard => 0,
+            Page::Machines => 1,
+        };
+        if let Some(row) = self.sidebar.row_at_index(index) {
+            self.sidebar.select_row(Some(&row));
+        }
+    }
+
+    /// A toast; errors stay longer so there is time to read them.
+    pub fn toast(&self, text: &str, error: bool) {
+        let toast = adw::Toast::builder()
+            .title(gtk::glib::markup_escape_text(text))
+            .timeout(if error { 10 } else { 3 })
+            .build();
+        self.toasts.add_toast(toast);
+    }
+
+    /// Shows the URI, and a banner while the connection is lost.
+    pub fn set_connection(&self, uri: &str, lost: Option<(String, u64)>) {
+        self.sidebar_title.set_subtitle(uri);
+        match lost {
+            Some((reason, secs)) => {
+                let text = gettext_f(
+                    "Connection to {uri} lost ({reason}). Reconnecting in {secs} s…",
+                    &[("uri", uri), ("reason", &reason), ("secs", &secs.to_string())],
+                );
+                self.banner_label.set_text(&text);
+                self.banner.set_reveal_child(true);
+            }
+            None => self.banner.set_reveal_child(false),
+        }
+    }
+
+    pub fn save_window_state(&self, window: &adw::ApplicationWindow) {
+        let Some(s) = settings::settings() else { return };
+        let (width, height) = window.default_size();
+        let _ = s.set_int("window-width", width);
+        let _ = s.set_int("window-height", height);
+        let _ = s.set_boolean("is-maximized", window.is_maximized());
+    }
+}

@@ -1,0 +1,7 @@
+//! Dialogs and secondary windows. Each is built on demand, transient for the main
+//! window, and reports back through a callback.
+
+pub mod about;
+pub mod confirm;
+pub mod preferences;
+pub mod shortcuts;

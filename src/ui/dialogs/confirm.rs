@@ -1,0 +1,28 @@
+//! Confirmations for destructive actions.
+
+use adw::prelude::*;
+use gettextrs::gettext;
+
+use crate::ui::i18n::gettext_f;
+
+/// Asks before pulling the plug on a VM; `on_confirm` runs only on "Force Off".
+pub fn force_off(parent: &gtk::Window, name: &str, on_confirm: impl Fn() + 'static) {
+    let dialog = adw::MessageDialog::builder()
+        .transient_for(parent)
+        .modal(true)
+        .heading(gettext_f("Force Off “{name}”?", &[("name", name)]))
+        .body(gettext(
+            "The machine stops at once, like pulling its power plug. Unsaved work in it is lost and its disks may need a check at next boot.",
+        ))
+        .default_response("cancel")
+        .close_response("cancel")
+        .build();
+    dialog.add_responses(&[("cancel", &gettext("Cancel")), ("force-off", &gettext("Force Off"))]);
+    dialog.set_response_appearance("force-off", adw::ResponseAppearance::Destructive);
+    dialog.connect_response(None, move |_, response| {
+        if response == "force-off" {
+            on_confirm();
+        }
+    });
+    dialog.present();
+}

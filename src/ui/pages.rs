@@ -1,0 +1,6 @@
+//! One relm4 component per page of the main window.
+
+pub mod dashboard;
+pub mod machines;
+pub mod vm_details;
+pub mod welcome;

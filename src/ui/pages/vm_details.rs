@@ -1,0 +1,427 @@
+//! The details page of one VM: its state and lifecycle actions, what it is made of
+//! (from the domain XML, parsed by the backend), and the XML itself, read-only.
+
+use gettextrs::gettext;
+use gtk::glib;
+use gtk::prelude::*;
+use relm4::prelude::*;
+
+use crate::backend::{BackendError, VmAction, VmDetails, VmSummary};
+use crate::ui::vm_object::VmObject;
+use crate::ui::widgets::info_group::InfoGroup;
+use crate::ui::{a11y, format, i18n::gettext_f};
+
+#[derive(Debug)]
+pub enum VmDetailsMsg {
+    /// Show this VM; details follow with `Loaded`.
+    Show(VmObject),
+    Loaded(Result<Box<VmDetails>, BackendError>),
+    /// The VM was undefined while shown.
+    Gone,
+    Retry,
+    /// The shown VM changed (state, name): update the header and reload details.
+    Refresh(VmObject),
+    Action(VmAction),
+}
+
+#[derive(Debug)]
+pub enum VmDetailsOutput {
+    Action(String, VmAction),
+    Back,
+    Reload(String),
+}
+
+pub struct VmDetailsPage {
+    vm: Option<(VmObject, glib::SignalHandlerId)>,
+    title: adw::ViewSwitcherTitle,
+    state_icon: gtk::Image,
+    name: gtk::Label,
+    state: gtk::Label,
+    actions: Vec<(VmAction, gtk::Button)>,
+    content: gtk::Stack,
+    error: adw::StatusPage,
+    general: InfoGroup,
+    hardware: InfoGroup,
+    disks: InfoGroup,
+    nics: InfoGroup,
+    displays: InfoGroup,
+    xml: gtk::TextBuffer,
+}
+
+pub struct VmDetailsWidgets {}
+
+impl VmDetailsPage {
+    fn uuid(&self) -> Option<String> {
+        self.vm.as_ref().map(|(o, _)| o.summary().uuid.clone())
+    }
+
+    fn show_summary(&self, vm: &VmSummary) {
+        let state = format::state(vm.state);
+        self.title.set_title(&vm.name);
+        self.title.set_subtitle(&state);
+        self.name.set_text(&vm.name);
+        self.state.set_text(&state);
+        self.state_icon.set_icon_name(Some(format::state_icon(vm.state)));
+        let valid = vm.state.valid_actions();
+        for (action, button) in &self.actions {
+            button.set_visible(valid.contains(action));
+        }
+    }
+
+    fn show_details(&self, d: &VmDetails) {
+        let yes_no = |b: bool| if b { gettext("Yes") } else { gettext("No") };
+        let dash = || gettext("None");
+        let or_none = |s: &str| if s.is_empty() { dash() } else { s.to_string() };
+
+        self.general.set_rows(vec![
+            (gettext("Name"), d.name.clone()),
+            (gettext("UUID"), d.uuid.clone()),
+            (gettext("Description"), or_none(&d.description)),
+            (
+                gettext("Operating system"),
+                d.os_id.as_deref().map(os_name).unwrap_or_else(|| gettext("Unknown")),
+            ),
+            (gettext("Start with host"), yes_no(d.autostart)),
+            (gettext("Persistent"), yes_no(d.persistent)),
+        ]);
+        let vcpus = if d.max_vcpus > d.vcpus {
+            gettext_f(
+                "{current} of {max}",
+                &[("current", &d.vcpus.to_string()), ("max", &d.max_vcpus.to_string())],
+            )
+        } else {
+            d.vcpus.to_string()
+        };
+        let boot = if d.boot_order.is_empty() {
+            dash()
+        } else {
+            d.boot_order.join(", ")
+        };
+        self.hardware.set_rows(vec![
+            (gettext("vCPUs"), vcpus),
+            (gettext("Memory"), format::kib(d.memory_kib)),
+            (gettext("Maximum memory"), format::kib(d.max_memory_kib)),
+            (gettext("Firmware"), or_none(&d.firmware)),
+            (gettext("Boot order"), boot),
+            (
+                gettext("Architecture"),
+                [d.arch.as_str(), d.machine.as_str()]
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+            ),
+        ]);
+        self.disks.set_rows(
+            d.disks
+                .iter()
+                .map(|disk| {
+                    let title = format!("{} ({} {})", disk.target, disk.bus, disk.device);
+                    let size = disk.capacity_bytes.map(format::bytes);
+                    let mut value = if disk.source.is_empty() {
+                        gettext("Empty")
+                    } else {
+                        disk.source.clone()
+                    };
+                    if let Some(size) = size {
+                        value = format!("{value} · {size}");
+                    }
+                    (title, value)
+                })
+                .collect(),
+        );
+        self.nics.set_rows(
+            d.nics
+                .iter()
+                .map(|nic| {
+                    let model = if nic.model.is_empty() { dash() } else { nic.model.clone() };
+                    (
+                        nic.mac.clone(),
+                        format!("{} {} · {}", nic.kind, nic.source, model),
+                    )
+                })
+                .collect(),
+        );
+        let mut displays: Vec<(String, String)> = d
+            .graphics
+            .iter()
+            .map(|g| {
+                let port = match g.port {
+                    Some(p) if p > 0 => format!(":{p}"),
+                    _ if g.autoport => gettext(" (automatic port)"),
+                    _ => String::new(),
+                };
+                (g.kind.to_uppercase(), format!("{}{}", or_none(&g.listen), port))
+            })
+            .collect();
+        displays.extend(d.consoles.iter().map(|c| {
+            (
+                format!("{} ({})", c.device, c.target),
+                [c.kind.as_str(), c.path.as_str()]
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+            )
+        }));
+        self.displays.set_rows(displays);
+        self.xml.set_text(&d.xml);
+    }
+}
+
+/// A readable name from a libosinfo id: "http://debian.org/debian/12" -> "Debian 12".
+pub fn os_name(id: &str) -> String {
+    let path = id.split("://").nth(1).unwrap_or(id);
+    let mut parts = path.split('/').skip(1).filter(|s| !s.is_empty());
+    let distro = parts.next().unwrap_or(path);
+    let version: Vec<&str> = parts.collect();
+    let mut name = String::new();
+    let mut chars = distro.chars();
+    if let Some(first) = chars.next() {
+        name.extend(first.to_uppercase());
+        name.push_str(chars.as_str());
+    }
+    for v in version {
+        name.push(' ');
+        name.push_str(v);
+    }
+    name
+}
+
+impl Component for VmDetailsPage {
+    type Init = ();
+    type Input = VmDetailsMsg;
+    type Output = VmDetailsOutput;
+    type CommandOutput = ();
+    type Root = gtk::Box;
+    type Widgets = VmDetailsWidgets;
+
+    fn init_root() -> gtk::Box {
+        gtk::Box::new(gtk::Orientation::Vertical, 0)
+    }
+
+    fn init(_: (), root: gtk::Box, sender: ComponentSender<Self>) -> ComponentParts<Self> {
+        let header = adw::HeaderBar::new();
+        let back = a11y::icon_button("go-previous-symbolic", &gettext("Back"));
+        {
+            let sender = sender.clone();
+            back.connect_clicked(move |_| {
+                let _ = sender.output(VmDetailsOutput::Back);
+            });
+        }
+        header.pack_start(&back);
+        let views = adw::ViewStack::new();
+        let title = adw::ViewSwitcherTitle::builder().stack(&views).build();
+        header.set_title_widget(Some(&title));
+
+        // Overview.
+        let state_icon = gtk::Image::builder().pixel_size(32).build();
+        let name = gtk::Label::builder()
+            .css_classes(["title-2"])
+            .xalign(0.0)
+            .wrap(true)
+            .build();
+        let state = gtk::Label::builder().css_classes(["dim-label"]).xalign(0.0).build();
+        a11y::set_label(&state, &gettext("State"));
+        let heading = gtk::Box::new(gtk::Orientation::Vertical, 2);
+        heading.append(&name);
+        heading.append(&state);
+        let top = gtk::Box::builder().spacing(12).build();
+        top.append(&state_icon);
+        top.append(&heading);
+
+        let buttons = gtk::FlowBox::builder()
+            .selection_mode(gtk::SelectionMode::None)
+            .column_spacing(6)
+            .row_spacing(6)
+            .max_children_per_line(7)
+            .homogeneous(false)
+            .build();
+        let mut actions = Vec::new();
+        for action in VmAction::ALL {
+            let button = gtk::Button::builder()
+                .child(
+                    &adw::ButtonContent::builder()
+                        .icon_name(format::action_icon(action))
+                        .label(format::action(action))
+                        .build(),
+                )
+                .css_classes(["pill"])
+                .build();
+            a11y::set_label(&button, &format::action(action));
+            if action == VmAction::ForceOff {
+                button.add_css_class("destructive-action");
+            }
+            if action == VmAction::Start || action == VmAction::Resume {
+                button.add_css_class("suggested-action");
+            }
+            let sender = sender.clone();
+            button.connect_clicked(move |_| sender.input(VmDetailsMsg::Action(action)));
+            buttons.insert(&button, -1);
+            actions.push((action, button));
+        }
+
+        let general = InfoGroup::new(&gettext("General"));
+        let hardware = InfoGroup::new(&gettext("Hardware"));
+        let disks = InfoGroup::new(&gettext("Disks"));
+        let nics = InfoGroup::new(&gettext("Network Interfaces"));
+        let displays = InfoGroup::new(&gettext("Display and Consoles"));
+
+        let column = gtk::Box::builder()
+            .orientation(gtk::Orientation::Vertical)
+            .spacing(24)
+            .margin_top(24)
+            .margin_bottom(24)
+            .margin_start(12)
+            .margin_end(12)
+            .build();
+        column.append(&top);
+        column.append(&buttons);
+        for g in [&general, &hardware, &disks, &nics, &displays] {
+            column.append(g.widget());
+        }
+        let clamp = adw::Clamp::builder().maximum_size(720).child(&column).build();
+        let overview = gtk::ScrolledWindow::builder()
+            .child(&clamp)
+            .hscrollbar_policy(gtk::PolicyType::Never)
+            .vexpand(true)
+            .build();
+
+        let spinner = gtk::Spinner::builder()
+            .spinning(true)
+            .width_request(32)
+            .height_request(32)
+            .halign(gtk::Align::Center)
+            .valign(gtk::Align::Center)
+            .build();
+        a11y::set_label(&spinner, &gettext("Loading"));
+        let retry = gtk::Button::builder()
+            .label(gettext("Try Again"))
+            .halign(gtk::Align::Center)
+            .css_classes(["pill"])
+            .build();
+        {
+            let sender = sender.clone();
+            retry.connect_clicked(move |_| sender.input(VmDetailsMsg::Retry));
+        }
+        let error = adw::StatusPage::builder()
+            .icon_name("dialog-error-symbolic")
+            .title(gettext("Could Not Read This Machine"))
+            .child(&retry)
+            .build();
+        let content = gtk::Stack::new();
+        content.add_named(&spinner, Some("loading"));
+        content.add_named(&overview, Some("overview"));
+        content.add_named(&error, Some("error"));
+
+        let xml = gtk::TextBuffer::new(None);
+        let xml_view = gtk::TextView::builder()
+            .buffer(&xml)
+            .editable(false)
+            .monospace(true)
+            .wrap_mode(gtk::WrapMode::None)
+            .top_margin(12)
+            .bottom_margin(12)
+            .left_margin(12)
+            .right_margin(12)
+            .build();
+        a11y::set_label(&xml_view, &gettext("Domain XML"));
+        let xml_scroll = gtk::ScrolledWindow::builder().child(&xml_view).vexpand(true).build();
+
+        let page = views.add_titled(&content, Some("overview"), &gettext("Overview"));
+        page.set_icon_name(Some("document-properties-symbolic"));
+        let page = views.add_titled(&xml_scroll, Some("xml"), &gettext("XML"));
+        page.set_icon_name(Some("text-x-generic-symbolic"));
+        let switcher_bar = adw::ViewSwitcherBar::builder().stack(&views).build();
+        title
+            .bind_property("title-visible", &switcher_bar, "reveal")
+            .sync_create()
+            .build();
+
+        views.set_vexpand(true);
+        root.append(&header);
+        root.append(&views);
+        root.append(&switcher_bar);
+
+        let model = VmDetailsPage {
+            vm: None,
+            title,
+            state_icon,
+            name,
+            state,
+            actions,
+            content,
+            error,
+            general,
+            hardware,
+            disks,
+            nics,
+            displays,
+            xml,
+        };
+        ComponentParts { model, widgets: VmDetailsWidgets {} }
+    }
+
+    fn update(&mut self, msg: VmDetailsMsg, sender: ComponentSender<Self>, _root: &gtk::Box) {
+        match msg {
+            VmDetailsMsg::Show(obj) => {
+                if let Some((old, handler)) = self.vm.take() {
+                    old.disconnect(handler);
+                }
+                let page_sender = sender.clone();
+                let handler = obj.connect_revision_notify(move |obj| {
+                    page_sender.input(VmDetailsMsg::Refresh(obj.clone()));
+                });
+                self.show_summary(&obj.summary());
+                self.content.set_visible_child_name("loading");
+                self.vm = Some((obj, handler));
+            }
+            VmDetailsMsg::Refresh(obj) => {
+                self.show_summary(&obj.summary());
+                let _ = sender.output(VmDetailsOutput::Reload(obj.summary().uuid.clone()));
+            }
+            VmDetailsMsg::Loaded(Ok(details)) => {
+                if self.uuid().as_deref() == Some(details.uuid.as_str()) {
+                    self.show_details(&details);
+                    self.content.set_visible_child_name("overview");
+                }
+            }
+            VmDetailsMsg::Loaded(Err(err)) => {
+                self.error.set_description(Some(&format!("{}\n{}", err.message, err.hint)));
+                self.content.set_visible_child_name("error");
+            }
+            VmDetailsMsg::Gone => {
+                if let Some((old, handler)) = self.vm.take() {
+                    old.disconnect(handler);
+                }
+                let _ = sender.output(VmDetailsOutput::Back);
+            }
+            VmDetailsMsg::Retry => {
+                if let Some(uuid) = self.uuid() {
+                    self.content.set_visible_child_name("loading");
+                    let _ = sender.output(VmDetailsOutput::Reload(uuid));
+                }
+            }
+            VmDetailsMsg::Action(action) => {
+                if let Some(uuid) = self.uuid() {
+                    let _ = sender.output(VmDetailsOutput::Action(uuid, action));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::os_name;
+
+    #[test]
+    fn os_ids_become_names() {
+        assert_eq!(os_name("http://debian.org/debian/12"), "Debian 12");
+        assert_eq!(os_name("http://fedoraproject.org/fedora/39"), "Fedora 39");
+        assert_eq!(os_name("http://microsoft.com/win/11"), "Win 11");
+        assert_eq!(os_name("weird"), "Weird");
+    }
+}

@@ -1,0 +1,241 @@
+//! One row of the machines list: state icon, name and state, vCPUs, memory, autostart,
+//! the primary action and a menu with the other valid actions.
+//!
+//! Rows are recycled by the `ListView`: `bind` attaches a row to a [`VmObject`] and
+//! follows its `revision`; `unbind` lets go.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gettextrs::gettext;
+use gtk::gio;
+use gtk::glib;
+use gtk::prelude::*;
+
+use crate::backend::{VmAction, VmState, VmSummary};
+use crate::ui::vm_object::VmObject;
+use crate::ui::{a11y, format, i18n::gettext_f};
+
+/// Called with (uuid, action) when the user picks an action on a row.
+pub type ActionHandler = Rc<dyn Fn(String, VmAction)>;
+
+pub struct VmRow {
+    pub root: gtk::Box,
+    state_icon: gtk::Image,
+    name: gtk::Label,
+    state: gtk::Label,
+    vcpus: gtk::Label,
+    memory: gtk::Label,
+    autostart: gtk::Image,
+    primary: gtk::Button,
+    more: gtk::MenuButton,
+    bound: RefCell<Option<(VmObject, glib::SignalHandlerId)>>,
+}
+
+impl VmRow {
+    pub fn new(on_action: ActionHandler) -> Rc<Self> {
+        let root = gtk::Box::builder()
+            .spacing(12)
+            .margin_start(12)
+            .margin_end(6)
+            .margin_top(6)
+            .margin_bottom(6)
+            .css_classes(["vm-row"])
+            .build();
+        let state_icon = gtk::Image::builder().pixel_size(16).build();
+        let text = gtk::Box::builder()
+            .orientation(gtk::Orientation::Vertical)
+            .hexpand(true)
+            .valign(gtk::Align::Center)
+            .build();
+        let name = gtk::Label::builder()
+            .xalign(0.0)
+            .ellipsize(gtk::pango::EllipsizeMode::End)
+            .css_classes(["heading"])
+            .build();
+        let state = gtk::Label::builder()
+            .xalign(0.0)
+            .css_classes(["caption", "dim-label"])
+            .build();
+        text.append(&name);
+        text.append(&state);
+        let vcpus = gtk::Label::builder()
+            .width_chars(9)
+            .xalign(1.0)
+            .css_classes(["dim-label", "numeric"])
+            .build();
+        let memory = gtk::Label::builder()
+            .width_chars(10)
+            .xalign(1.0)
+            .css_classes(["dim-label", "numeric"])
+            .build();
+        let autostart = gtk::Image::from_icon_name("emblem-synchronizing-symbolic");
+        autostart.set_tooltip_text(Some(&gettext("Starts with the host")));
+        let primary = gtk::Button::builder()
+            .valign(gtk::Align::Center)
+            .css_classes(["flat", "circular"])
+            .build();
+        let more = gtk::MenuButton::builder()
+            .icon_name("view-more-symbolic")
+            .valign(gtk::Align::Center)
+            .css_classes(["flat", "circular"])
+            .build();
+        for w in [
+            state_icon.upcast_ref::<gtk::Widget>(),
+            text.upcast_ref(),
+            vcpus.upcast_ref(),
+            memory.upcast_ref(),
+            autostart.upcast_ref(),
+            primary.upcast_ref(),
+            more.upcast_ref(),
+        ] {
+            root.append(w);
+        }
+
+        let row = Rc::new(VmRow {
+            root,
+            state_icon,
+            name,
+            state,
+            vcpus,
+            memory,
+            autostart,
+            primary,
+            more,
+            bound: RefCell::new(None),
+        });
+
+        // Row-local actions ("row.start", ...) back the menu; they act on the bound VM.
+        let group = gio::SimpleActionGroup::new();
+        for action in VmAction::ALL {
+            let simple = gio::SimpleAction::new(action.id(), None);
+            let weak = Rc::downgrade(&row);
+            let on_action = on_action.clone();
+            simple.connect_activate(move |_, _| {
+                if let Some(uuid) = weak.upgrade().and_then(|r| r.uuid()) {
+                    on_action(uuid, action);
+                }
+            });
+            group.add_action(&simple);
+        }
+        row.root.insert_action_group("row", Some(&group));
+
+        let weak = Rc::downgrade(&row);
+        row.primary.connect_clicked(move |_| {
+            let Some(row) = weak.upgrade() else { return };
+            let (Some(uuid), Some(action)) = (row.uuid(), row.primary_action()) else {
+                return;
+            };
+            on_action(uuid, action);
+        });
+        row
+    }
+
+    fn uuid(&self) -> Option<String> {
+        let bound = self.bound.borrow();
+        bound.as_ref().map(|(obj, _)| obj.summary().uuid.clone())
+    }
+
+    fn primary_action(&self) -> Option<VmAction> {
+        let state = self.bound.borrow().as_ref().map(|(obj, _)| obj.summary().state)?;
+        primary_action(state)
+    }
+
+    pub fn bind(self: &Rc<Self>, obj: &VmObject) {
+        self.unbind();
+        let weak = Rc::downgrade(self);
+        let handler = obj.connect_revision_notify(move |obj| {
+            if let Some(row) = weak.upgrade() {
+                row.show(&obj.summary());
+            }
+        });
+        self.show(&obj.summary());
+        self.bound.replace(Some((obj.clone(), handler)));
+    }
+
+    pub fn unbind(&self) {
+        if let Some((obj, handler)) = self.bound.take() {
+            obj.disconnect(handler);
+        }
+    }
+
+    fn show(&self, vm: &VmSummary) {
+        let state_text = format::state(vm.state);
+        self.state_icon.set_icon_name(Some(format::state_icon(vm.state)));
+        self.name.set_text(&vm.name);
+        self.state.set_text(&state_text);
+        self.vcpus.set_text(&format::vcpus(vm.vcpus));
+        self.memory.set_text(&format::kib(vm.memory_kib));
+        // Hidden parts keep their space so the columns line up from row to row.
+        self.autostart.set_child_visible(vm.autostart);
+        for class in STATE_CLASSES {
+            self.state_icon.remove_css_class(class);
+        }
+        self.state_icon.add_css_class(state_class(vm.state));
+
+        // A screen reader announces the row by the VM's name, then its state.
+        a11y::set_label(&self.root, &vm.name);
+        a11y::set_description(&self.root, &state_text);
+        if let Some(item) = self.root.parent() {
+            a11y::set_label(&item, &vm.name);
+            a11y::set_description(&item, &state_text);
+        }
+
+        match primary_action(vm.state) {
+            Some(action) => {
+                self.primary.set_child_visible(true);
+                self.primary.set_can_focus(true);
+                self.primary.set_icon_name(format::action_icon(action));
+                let label = gettext_f(
+                    "{action} {name}",
+                    &[("action", &format::action(action)), ("name", &vm.name)],
+                );
+                a11y::name_icon_widget(&self.primary, &label);
+            }
+            None => {
+                self.primary.set_child_visible(false);
+                self.primary.set_can_focus(false);
+            }
+        }
+
+        let menu = gio::Menu::new();
+        let primary = primary_action(vm.state);
+        for action in vm.state.valid_actions() {
+            if Some(*action) != primary {
+                menu.append(
+                    Some(&format::action(*action)),
+                    Some(&format!("row.{}", action.id())),
+                );
+            }
+        }
+        self.more.set_child_visible(menu.n_items() > 0);
+        self.more.set_can_focus(menu.n_items() > 0);
+        self.more.set_menu_model(Some(&menu));
+        a11y::name_icon_widget(
+            &self.more,
+            &gettext_f("More actions for {name}", &[("name", &vm.name)]),
+        );
+    }
+}
+
+/// The action a row offers as its one-click button.
+pub fn primary_action(state: VmState) -> Option<VmAction> {
+    match state {
+        VmState::ShutOff | VmState::Crashed | VmState::Saved => Some(VmAction::Start),
+        VmState::Running | VmState::Blocked => Some(VmAction::Shutdown),
+        VmState::Paused => Some(VmAction::Resume),
+        _ => None,
+    }
+}
+
+const STATE_CLASSES: [&str; 4] = ["state-on", "state-paused", "state-off", "state-error"];
+
+/// CSS class colouring the state icon (style.css).
+fn state_class(state: VmState) -> &'static str {
+    match state {
+        VmState::Running | VmState::Blocked | VmState::ShuttingDown => "state-on",
+        VmState::Paused | VmState::PmSuspended | VmState::Saved => "state-paused",
+        VmState::Crashed => "state-error",
+        VmState::ShutOff | VmState::Unknown => "state-off",
+    }
+}
