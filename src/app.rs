@@ -355,8 +355,8 @@ impl App {
         };
         if !state.valid_actions().contains(&action) {
             let text = gettext_f(
-                "“{name}” cannot do “{action}” while {state}",
-                &[("name", &name), ("action", &format::action(action)), ("state", &format::state(state).to_lowercase())],
+                "“{action}” is not available for “{name}” (state: {state})",
+                &[("name", &name), ("action", &format::action(action)), ("state", &format::state(state))],
             );
             self.chrome.toast(&text, false);
             return;
