@@ -6,10 +6,14 @@
 //! connection-close callback come from libvirt's event loop, which runs on one
 //! process-wide thread ([`event_loop`]) and forwards them to the owning worker.
 
+mod callbacks;
+mod details;
 pub mod error;
 pub mod event_loop;
 pub mod host;
 pub mod lifecycle;
+mod link;
+pub mod summary;
 pub mod types;
 pub mod worker;
 pub mod xml;
