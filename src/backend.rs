@@ -13,6 +13,7 @@ pub mod event_loop;
 pub mod host;
 pub mod lifecycle;
 mod link;
+mod reconnect;
 pub mod summary;
 pub mod types;
 pub mod worker;

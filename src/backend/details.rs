@@ -29,13 +29,13 @@ pub fn read_details(conn: &Connect, uuid: &str) -> Result<VmDetails, BackendErro
 /// A disk's capacity: from the running domain's block info, else from the storage volume
 /// the source names (a path known to a pool, or "pool/volume"). `None` when neither knows.
 fn capacity(conn: &Connect, dom: &Domain, active: bool, disk: &DiskInfo) -> Option<u64> {
+    if disk.source.is_empty() {
+        return None;
+    }
     if active && !disk.target.is_empty() {
         if let Ok(info) = dom.block_info(&disk.target, 0) {
             return Some(info.capacity);
         }
-    }
-    if disk.source.is_empty() {
-        return None;
     }
     let vol = conn.lookup_storage_vol_by_path(&disk.source).or_else(|e| {
         let (pool, vol) = disk.source.split_once('/').ok_or(e.clone())?;

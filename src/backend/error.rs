@@ -122,6 +122,11 @@ pub fn classify(code: ErrorNumber, domain: ErrorDomain, message: &str, phase: Ph
     .any(|m| msg.contains(m));
     let permission = msg.contains("permission denied") || msg.contains("authentication");
 
+    // "no connection driver available for foo:///" (VIR_ERR_NO_CONNECT or NO_SUPPORT,
+    // depending on the version): the scheme names no driver.
+    if phase == Phase::Open && msg.contains("no connection driver") {
+        return ErrorKind::InvalidUri;
+    }
     match code {
         N::NoDomain => ErrorKind::NotFound,
         N::OperationInvalid | N::DomExist => ErrorKind::InvalidState,
@@ -129,11 +134,7 @@ pub fn classify(code: ErrorNumber, domain: ErrorDomain, message: &str, phase: Ph
             ErrorKind::PermissionDenied
         }
         N::OperationDenied => ErrorKind::PermissionDenied,
-        N::NoSupport | N::OperationUnsupported => match phase {
-            // "no connection driver available for foo:///": the scheme names no driver.
-            Phase::Open if msg.contains("no connection driver") => ErrorKind::InvalidUri,
-            _ => ErrorKind::Unsupported,
-        },
+        N::NoSupport | N::OperationUnsupported => ErrorKind::Unsupported,
         N::InvalidArg | N::ParseFailed | N::UnknownHost if phase == Phase::Open => {
             ErrorKind::InvalidUri
         }

@@ -14,10 +14,9 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant};
 
 use virt::connect::Connect;
 
@@ -26,7 +25,7 @@ use super::error::{BackendError, ErrorKind};
 use super::lifecycle::{run_action, After};
 use super::link::Link;
 use super::types::{HostInfo, LinkState, VmAction, VmDetails, VmSummary};
-use super::{details, event_loop, host, summary};
+use super::{details, event_loop, host, reconnect, summary};
 
 /// What the UI asks of a connection worker.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,20 +183,18 @@ enum Stop {
     Lost(String),
 }
 
-const BACKOFF_SECS: [u64; 6] = [1, 2, 4, 8, 16, 30];
-
-struct Worker {
-    uri: String,
+pub(super) struct Worker {
+    pub(super) uri: String,
     sink: Box<dyn Fn(Event) + Send>,
-    rx: Receiver<Msg>,
-    tx: Sender<Msg>,
+    pub(super) rx: Receiver<Msg>,
+    pub(super) tx: Sender<Msg>,
     stats: Arc<Stats>,
     /// Last known names by UUID, for actions on domains that vanished.
-    names: HashMap<String, String>,
+    pub(super) names: HashMap<String, String>,
 }
 
 impl Worker {
-    fn emit(&self, e: Event) {
+    pub(super) fn emit(&self, e: Event) {
         (self.sink)(e);
     }
 
@@ -256,14 +253,15 @@ impl Worker {
                     detail,
                 }) => {
                     log::debug!("lifecycle {uuid}: event {event} detail {detail}");
-                    let lost = self.domain_changed(link, &uuid);
+                    // Counted before the event goes out, so a test that saw the event
+                    // also sees the count.
                     self.stats.lifecycle_events.fetch_add(1, Ordering::SeqCst);
-                    lost
+                    self.domain_changed(link, &uuid)
                 }
-                Msg::Notice(Notice::Closed { reason }) => Some(close_reason(reason)),
-                Msg::SimulateClose => {
-                    Some(close_reason(virt::sys::VIR_CONNECT_CLOSE_REASON_EOF as i32))
-                }
+                Msg::Notice(Notice::Closed { reason }) => Some(reconnect::close_reason(reason)),
+                Msg::SimulateClose => Some(reconnect::close_reason(
+                    virt::sys::VIR_CONNECT_CLOSE_REASON_EOF as i32,
+                )),
                 Msg::Exec(f) => {
                     f(&link.conn);
                     None
@@ -356,76 +354,10 @@ impl Worker {
         self.names.remove(&uuid);
         self.emit(Event::VmRemoved { uuid });
     }
-
-    /// Wait and reopen with backoff until it works (`Some`) or the worker must end (`None`).
-    fn reconnect(&mut self, mut reason: String) -> Option<Link> {
-        log::warn!("{}: connection lost: {reason}", self.uri);
-        for attempt in 0.. {
-            let delay = BACKOFF_SECS[attempt.min(BACKOFF_SECS.len() - 1)];
-            for remaining in (1..=delay).rev() {
-                self.emit(Event::Link(LinkState::Disconnected {
-                    reason: reason.clone(),
-                    retry_in_secs: remaining,
-                }));
-                if !self.wait_disconnected(Duration::from_secs(1)) {
-                    return None;
-                }
-            }
-            self.emit(Event::Link(LinkState::Connecting));
-            match Link::open(&self.uri, &self.tx) {
-                Ok(l) => return Some(l),
-                Err(e) => reason = e.message,
-            }
-        }
-        None
-    }
-
-    /// Handle messages for `span` while disconnected; `false` when the worker must end.
-    fn wait_disconnected(&mut self, span: Duration) -> bool {
-        let deadline = Instant::now() + span;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let msg = match self.rx.recv_timeout(left) {
-                Ok(m) => m,
-                Err(RecvTimeoutError::Timeout) => return true,
-                Err(RecvTimeoutError::Disconnected) => return false,
-            };
-            match msg {
-                Msg::Cmd(Command::Close) | Msg::HandlesGone => return false,
-                Msg::Cmd(Command::Details { .. }) => self.emit(Event::Details(Err(
-                    BackendError::disconnected(&gettextrs::gettext("Reading details")),
-                ))),
-                Msg::Cmd(Command::Action { uuid, action }) => {
-                    let name = self.names.get(&uuid).cloned().unwrap_or_default();
-                    let what = super::lifecycle::action_verb(action);
-                    self.emit(Event::ActionDone {
-                        uuid,
-                        name,
-                        action,
-                        result: Err(BackendError::disconnected(&what)),
-                    });
-                }
-                // Stale notices from the old connection, refreshes (the reconnect sends a
-                // fresh list anyway) and test hooks have nothing to act on.
-                Msg::Cmd(Command::Refresh) | Msg::Notice(_) | Msg::Exec(_) | Msg::SimulateClose => {
-                }
-            }
-        }
-    }
 }
 
 /// `Some(reason)` when `err` means the connection is gone.
 fn lost_reason(err: Option<&BackendError>) -> Option<String> {
     err.filter(|e| e.kind == ErrorKind::Disconnected)
         .map(|e| e.message.clone())
-}
-
-fn close_reason(reason: i32) -> String {
-    use virt::sys;
-    match reason as u32 {
-        sys::VIR_CONNECT_CLOSE_REASON_EOF => gettextrs::gettext("the host closed the connection"),
-        sys::VIR_CONNECT_CLOSE_REASON_KEEPALIVE => gettextrs::gettext("the host stopped answering"),
-        sys::VIR_CONNECT_CLOSE_REASON_CLIENT => gettextrs::gettext("the connection was closed"),
-        _ => gettextrs::gettext("connection error"),
-    }
 }
