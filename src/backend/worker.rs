@@ -13,6 +13,7 @@
 //! deregisters the callbacks, closes the connection and ends the thread.
 
 use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
@@ -263,7 +264,11 @@ impl Worker {
                     virt::sys::VIR_CONNECT_CLOSE_REASON_EOF as i32,
                 )),
                 Msg::Exec(f) => {
-                    f(&link.conn);
+                    // A failing diagnostic closure must not take the connection down.
+                    let conn = &link.conn;
+                    if catch_unwind(AssertUnwindSafe(|| f(conn))).is_err() {
+                        log::error!("{}: a closure run on the connection panicked", self.uri);
+                    }
                     None
                 }
             };
