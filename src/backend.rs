@@ -5,11 +5,20 @@
 //! (which may block) happens on that thread. Domain lifecycle events and the
 //! connection-close callback come from libvirt's event loop, which runs on one
 //! process-wide thread ([`event_loop`]) and forwards them to the owning worker.
+//!
+//! Inside: `callbacks` (FFI registration), `link` (one open connection), `reconnect`
+//! (backoff while disconnected), `details` (details + capacities), [`summary`] (list rows),
+//! [`lifecycle`] (actions), [`host`], [`xml`] (domain XML parsing), [`error`] (typed errors).
 
+mod callbacks;
+mod details;
 pub mod error;
 pub mod event_loop;
 pub mod host;
 pub mod lifecycle;
+mod link;
+mod reconnect;
+pub mod summary;
 pub mod types;
 pub mod worker;
 pub mod xml;

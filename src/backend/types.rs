@@ -239,7 +239,10 @@ pub enum LinkState {
     Connecting,
     Connected,
     /// Lost; the worker retries. `retry_in_secs` counts down the next attempt.
-    Disconnected { reason: String, retry_in_secs: u64 },
+    Disconnected {
+        reason: String,
+        retry_in_secs: u64,
+    },
 }
 
 impl fmt::Display for VmState {

@@ -1,0 +1,368 @@
+//! The connection worker: one thread per libvirt connection, owning the `virt::Connect`.
+//!
+//! The UI talks to it through a [`ConnectionHandle`] ([`Command`]s in) and a sink closure
+//! ([`Event`]s out). Inside, one channel carries UI commands, notices forwarded by libvirt
+//! callbacks (domain lifecycle, connection closed) and a "last handle dropped" message, so
+//! the worker handles everything in order on its own thread.
+//!
+//! Life of a worker: open the URI (a first failure is final: [`Event::ConnectFailed`]);
+//! then `Link(Connected)`, `Host`, `VmList`; then serve commands and turn lifecycle events
+//! into `VmChanged` / `VmRemoved`. When the connection drops it reports
+//! `Link(Disconnected)`, answers requests with a `Disconnected` error at once, and reopens
+//! with backoff (1, 2, 4, 8, 16, 30 s). `Command::Close` or dropping every handle
+//! deregisters the callbacks, closes the connection and ends the thread.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
+use std::thread;
+
+use virt::connect::Connect;
+
+use super::callbacks::Notice;
+use super::error::{BackendError, ErrorKind};
+use super::lifecycle::{run_action, After};
+use super::link::Link;
+use super::types::{HostInfo, LinkState, VmAction, VmDetails, VmSummary};
+use super::{details, event_loop, host, reconnect, summary};
+
+/// What the UI asks of a connection worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Re-read host info and the full domain list (sent after connect automatically).
+    Refresh,
+    /// Read one domain's details (answered with [`Event::Details`]).
+    Details { uuid: String },
+    /// Run a lifecycle action (answered with [`Event::ActionDone`]).
+    Action { uuid: String, action: VmAction },
+    /// Close the connection and end the thread.
+    Close,
+}
+
+/// What a worker tells the UI, through the sink closure given to [`ConnectionHandle::spawn`].
+/// The sink is called on the worker thread.
+// Events are moved to the UI once each; boxing `Details` would only change the agreed API.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Connection state changed (connecting, connected, disconnected with retry countdown).
+    Link(LinkState),
+    /// First connect failed for good (bad URI, no daemon, permission denied): no retry.
+    ConnectFailed(BackendError),
+    /// Host facts (after connect and after Refresh).
+    Host(HostInfo),
+    /// The full list (after connect/reconnect and Refresh): replaces whatever the UI had.
+    VmList(Vec<VmSummary>),
+    /// One domain appeared or changed (from libvirt events, or after an action).
+    VmChanged(VmSummary),
+    /// One domain was undefined (transient domains: stopped).
+    VmRemoved {
+        uuid: String,
+    },
+    Details(Result<VmDetails, BackendError>),
+    ActionDone {
+        uuid: String,
+        name: String,
+        action: VmAction,
+        result: Result<(), BackendError>,
+    },
+}
+
+/// A closure run on the worker's connection (tests and diagnostics).
+type Exec = Box<dyn FnOnce(&Connect) + Send>;
+
+pub(super) enum Msg {
+    Cmd(Command),
+    Notice(Notice),
+    /// The last [`ConnectionHandle`] was dropped.
+    HandlesGone,
+    Exec(Exec),
+    /// Behave as if libvirt had closed the connection (tests).
+    SimulateClose,
+}
+
+/// Counters and flags shared between handles and the worker.
+#[derive(Default)]
+struct Stats {
+    running: AtomicBool,
+    lifecycle_events: AtomicU64,
+}
+
+struct Shared {
+    tx: Sender<Msg>,
+    uri: String,
+    stats: Arc<Stats>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Msg::HandlesGone);
+    }
+}
+
+/// The UI's end of one connection. Cheap to clone; when the last clone is dropped the
+/// worker closes the connection and ends.
+#[derive(Clone)]
+pub struct ConnectionHandle {
+    shared: Arc<Shared>,
+}
+
+impl ConnectionHandle {
+    /// Start a worker thread that opens `uri`. Never blocks the caller.
+    pub fn spawn(uri: &str, sink: impl Fn(Event) + Send + 'static) -> ConnectionHandle {
+        event_loop::ensure_started();
+        let (tx, rx) = channel();
+        let stats = Arc::new(Stats {
+            running: AtomicBool::new(true),
+            ..Stats::default()
+        });
+        let worker = Worker {
+            uri: uri.to_owned(),
+            sink: Box::new(sink),
+            rx,
+            tx: tx.clone(),
+            stats: stats.clone(),
+            names: HashMap::new(),
+        };
+        let spawned = thread::Builder::new()
+            .name(format!("libvirt {uri}"))
+            .spawn(move || worker.run());
+        if let Err(e) = spawned {
+            log::error!("cannot start the worker for {uri}: {e}");
+            stats.running.store(false, Ordering::SeqCst);
+        }
+        ConnectionHandle {
+            shared: Arc::new(Shared {
+                tx,
+                uri: uri.to_owned(),
+                stats,
+            }),
+        }
+    }
+
+    /// Queue a command. Never blocks; after `Close` or the thread's end it is a no-op.
+    pub fn send(&self, cmd: Command) {
+        let _ = self.shared.tx.send(Msg::Cmd(cmd));
+    }
+
+    /// The URI this handle was spawned with.
+    pub fn uri(&self) -> &str {
+        &self.shared.uri
+    }
+
+    /// Whether the worker thread is still alive.
+    pub fn is_running(&self) -> bool {
+        self.shared.stats.running.load(Ordering::SeqCst)
+    }
+
+    /// How many libvirt lifecycle callbacks the worker has turned into events so far.
+    pub fn lifecycle_events_handled(&self) -> u64 {
+        self.shared.stats.lifecycle_events.load(Ordering::SeqCst)
+    }
+
+    /// Run `f` on the worker thread with its open connection (skipped while disconnected).
+    /// For tests and diagnostics: the UI never touches a connection.
+    #[doc(hidden)]
+    pub fn run_on_connection(&self, f: impl FnOnce(&Connect) + Send + 'static) {
+        let _ = self.shared.tx.send(Msg::Exec(Box::new(f)));
+    }
+
+    /// Make the worker behave as if libvirt reported the connection closed (tests).
+    #[doc(hidden)]
+    pub fn simulate_connection_loss(&self) {
+        let _ = self.shared.tx.send(Msg::SimulateClose);
+    }
+}
+
+/// Why the serving loop stopped.
+enum Stop {
+    /// Close requested or all handles gone.
+    Close,
+    /// The connection dropped.
+    Lost(String),
+}
+
+pub(super) struct Worker {
+    pub(super) uri: String,
+    sink: Box<dyn Fn(Event) + Send>,
+    pub(super) rx: Receiver<Msg>,
+    pub(super) tx: Sender<Msg>,
+    stats: Arc<Stats>,
+    /// Last known names by UUID, for actions on domains that vanished.
+    pub(super) names: HashMap<String, String>,
+}
+
+impl Worker {
+    pub(super) fn emit(&self, e: Event) {
+        (self.sink)(e);
+    }
+
+    fn run(mut self) {
+        self.emit(Event::Link(LinkState::Connecting));
+        let mut link = match Link::open(&self.uri, &self.tx) {
+            Ok(l) => l,
+            Err(e) => {
+                self.emit(Event::ConnectFailed(e));
+                self.finish();
+                return;
+            }
+        };
+        loop {
+            self.emit(Event::Link(LinkState::Connected));
+            let stop = match self.refresh(&link) {
+                Err(reason) => Stop::Lost(reason),
+                Ok(()) => self.serve(&link),
+            };
+            link.close();
+            match stop {
+                Stop::Close => break,
+                Stop::Lost(reason) => match self.reconnect(reason) {
+                    Some(l) => link = l,
+                    None => break,
+                },
+            }
+        }
+        self.finish();
+    }
+
+    fn finish(&self) {
+        self.stats.running.store(false, Ordering::SeqCst);
+    }
+
+    /// Serve messages on an open connection until it is closed or lost.
+    fn serve(&mut self, link: &Link) -> Stop {
+        loop {
+            let msg = match self.rx.recv() {
+                Ok(m) => m,
+                Err(_) => return Stop::Close,
+            };
+            let lost = match msg {
+                Msg::Cmd(Command::Close) | Msg::HandlesGone => return Stop::Close,
+                Msg::Cmd(Command::Refresh) => self.refresh(link).err(),
+                Msg::Cmd(Command::Details { uuid }) => {
+                    let r = details::read_details(&link.conn, &uuid);
+                    let lost = lost_reason(r.as_ref().err());
+                    self.emit(Event::Details(r));
+                    lost
+                }
+                Msg::Cmd(Command::Action { uuid, action }) => self.action(link, uuid, action),
+                Msg::Notice(Notice::Lifecycle {
+                    uuid,
+                    event,
+                    detail,
+                }) => {
+                    log::debug!("lifecycle {uuid}: event {event} detail {detail}");
+                    // Counted before the event goes out, so a test that saw the event
+                    // also sees the count.
+                    self.stats.lifecycle_events.fetch_add(1, Ordering::SeqCst);
+                    self.domain_changed(link, &uuid)
+                }
+                Msg::Notice(Notice::Closed { reason }) => Some(reconnect::close_reason(reason)),
+                Msg::SimulateClose => Some(reconnect::close_reason(
+                    virt::sys::VIR_CONNECT_CLOSE_REASON_EOF as i32,
+                )),
+                Msg::Exec(f) => {
+                    // A failing diagnostic closure must not take the connection down.
+                    let conn = &link.conn;
+                    if catch_unwind(AssertUnwindSafe(|| f(conn))).is_err() {
+                        log::error!("{}: a closure run on the connection panicked", self.uri);
+                    }
+                    None
+                }
+            };
+            if let Some(reason) = lost {
+                return Stop::Lost(reason);
+            }
+        }
+    }
+
+    /// Emit Host and VmList. `Err(reason)` when the connection turned out to be lost.
+    fn refresh(&mut self, link: &Link) -> Result<(), String> {
+        match host::host_info(&link.conn, &self.uri) {
+            Ok(h) => self.emit(Event::Host(h)),
+            Err(e) => {
+                if let Some(r) = lost_reason(Some(&e)) {
+                    return Err(r);
+                }
+                log::warn!("{}: host info: {e}", self.uri);
+            }
+        }
+        match summary::list_summaries(&link.conn) {
+            Ok(list) => {
+                self.names = list
+                    .iter()
+                    .map(|s| (s.uuid.clone(), s.name.clone()))
+                    .collect();
+                self.emit(Event::VmList(list));
+                Ok(())
+            }
+            Err(e) => match lost_reason(Some(&e)) {
+                Some(r) => Err(r),
+                None => {
+                    log::warn!("{}: listing domains: {e}", self.uri);
+                    Ok(())
+                }
+            },
+        }
+    }
+
+    fn action(&mut self, link: &Link, uuid: String, action: VmAction) -> Option<String> {
+        let out = run_action(&link.conn, &uuid, action);
+        let name = if out.name.is_empty() {
+            self.names.get(&uuid).cloned().unwrap_or_default()
+        } else {
+            out.name
+        };
+        let lost = lost_reason(out.result.as_ref().err());
+        let vanished = matches!(&out.result, Err(e) if e.kind == ErrorKind::NotFound);
+        self.emit(Event::ActionDone {
+            uuid: uuid.clone(),
+            name,
+            action,
+            result: out.result,
+        });
+        match out.after {
+            Some(After::Changed(s)) => self.changed(s),
+            Some(After::Removed) => self.removed(uuid),
+            None if vanished => self.removed(uuid),
+            None => {}
+        }
+        lost
+    }
+
+    /// A lifecycle event: look the domain up again and report what it is now.
+    fn domain_changed(&mut self, link: &Link, uuid: &str) -> Option<String> {
+        match summary::lookup(&link.conn, uuid).and_then(|d| summary::summary_of(&d)) {
+            Ok(s) => {
+                self.changed(s);
+                None
+            }
+            Err(e) if e.kind == ErrorKind::NotFound => {
+                self.removed(uuid.to_owned());
+                None
+            }
+            Err(e) => {
+                log::warn!("{}: reading {uuid} after an event: {e}", self.uri);
+                lost_reason(Some(&e))
+            }
+        }
+    }
+
+    fn changed(&mut self, s: VmSummary) {
+        self.names.insert(s.uuid.clone(), s.name.clone());
+        self.emit(Event::VmChanged(s));
+    }
+
+    fn removed(&mut self, uuid: String) {
+        self.names.remove(&uuid);
+        self.emit(Event::VmRemoved { uuid });
+    }
+}
+
+/// `Some(reason)` when `err` means the connection is gone.
+fn lost_reason(err: Option<&BackendError>) -> Option<String> {
+    err.filter(|e| e.kind == ErrorKind::Disconnected)
+        .map(|e| e.message.clone())
+}
