@@ -185,9 +185,31 @@ def libvirt_answers():
 LIBVIRTD_LOG = "/var/log/libvirt/libvirtd.log"
 
 
+def ensure_kvm_node():
+    """Give /dev/kvm the owner and mode Debian's udev rule would (root:kvm 0660).
+
+    Without udev it stays root 0600: QEMU's capability probe (run as root) sees
+    KVM, but libvirt then finds the qemu user cannot open /dev/kvm, calls its
+    cached capabilities stale and re-probes QEMU (~4 s) on every define/start.
+    """
+    import grp
+    import stat
+    try:
+        st = os.stat("/dev/kvm")
+        gid = grp.getgrnam("kvm").gr_gid
+    except (FileNotFoundError, KeyError):
+        return
+    if st.st_gid == gid and stat.S_IMODE(st.st_mode) & 0o060 == 0o060:
+        return
+    log("daemons: /dev/kvm -> root:kvm 0660 (as udev would; stops libvirt re-probing QEMU)")
+    os.chown("/dev/kvm", 0, gid)
+    os.chmod("/dev/kvm", 0o660)
+
+
 def ensure_daemons(wait_s=30):
     """virtlogd, then libvirtd on CPU 0 (CPUs here differ in CPUID; pinning
     spares a ~8 s QEMU re-probe). Bounded wait until qemu:///system answers."""
+    ensure_kvm_node()
     if not _running("virtlogd"):
         log("daemons: starting virtlogd -d")
         run(["virtlogd", "-d"])
