@@ -41,7 +41,7 @@ STATE = "/var/lib/libvirt/kvmm-test"  # boot files + pool; owned by the rig alon
 SERIAL_LOG = "/var/log/libvirt/qemu/kvmm-test-guest-serial.log"
 MAC = "52:54:00:6b:76:6d"
 MEMORY_MIB = 256
-CMDLINE = "console=ttyS0 panic=-1 loglevel=4"
+CMDLINE = os.environ.get("KVMM_LIVE_CMDLINE", "console=ttyS0 panic=-1 loglevel=4")
 MARKER = "KVMM-GUEST-READY"
 DHCP_MARKER = "KVMM-GUEST-DHCP"
 CHANNELS = ["io.github.kvmmanager.agent.0", "org.qemu.guest_agent.0"]
@@ -199,7 +199,8 @@ def _define_all(guest):
         pool_path = os.path.join(STATE, "pool")
         os.makedirs(boot, mode=0o755, exist_ok=True)
         os.chmod(STATE, 0o755)
-        kernel, initrd = os.path.join(boot, "vmlinuz"), os.path.join(boot, "initrd.img")
+        kernel = os.path.join(boot, os.path.basename(guest["kernel"]))
+        initrd = os.path.join(boot, "initrd.img")
         shutil.copyfile(guest["kernel"], kernel)
         shutil.copyfile(guest["initrd"], initrd)
         for p in (kernel, initrd):
