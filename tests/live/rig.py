@@ -331,6 +331,7 @@ def main():
                         help="directory laid over the initramfs root (e.g. guest agent + libs; "
                              "executables in etc/kvmm-init.d/ start at boot)")
     args = parser.parse_args()
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
     extra = args.extra or os.environ.get("KVMM_LIVE_EXTRA") or None
