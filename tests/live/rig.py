@@ -149,7 +149,10 @@ def define(kind, xml, *extra):
         virsh(kind, f.name, *extra)
 
 
-def down():
+QEMU_LOG = f"/var/log/libvirt/qemu/{DOMAIN}.log"
+
+
+def down(keep_logs=False):
     """Remove everything named kvmm-test-*; safe to run any time, any number of times."""
     for name in virsh("list", "--all", "--name").stdout.split():
         if name.startswith(PREFIX):
@@ -173,7 +176,10 @@ def down():
             virsh("pool-undefine", name)
             log(f"down: pool {name} removed")
     shutil.rmtree(STATE, ignore_errors=True)
-    for path in (SERIAL_LOG, f"/var/log/libvirt/qemu/{DOMAIN}.log"):
+    if keep_logs:
+        log(f"down: kept {SERIAL_LOG} and {QEMU_LOG} for a look")
+        return
+    for path in (SERIAL_LOG, QEMU_LOG):
         if os.path.exists(path):
             os.unlink(path)
 
@@ -291,6 +297,7 @@ def lease_ip():
 
 
 def smoke(extra=None):
+    ok = False
     try:
         info = up(extra)
         with step("boot to marker"):
@@ -313,9 +320,10 @@ def smoke(extra=None):
             virsh("shutdown", DOMAIN, "--mode", "acpi")
             wait_for("shut off after ACPI power button", lambda: domstate() == "shut off", 30)
         log("smoke: OK")
+        ok = True
     finally:
         with step("down"):
-            down()
+            down(keep_logs=not ok)
 
 
 # ---------------------------------------------------------------- main

@@ -140,7 +140,8 @@ def ensure_packages():
         return
     if os.geteuid() != 0:
         raise RigError(f"packages missing ({' '.join(missing)}) and not root: install them as root")
-    log(f"packages: missing {' '.join(missing) or '(none)'}; apt-get update")
+    why = f"missing {' '.join(missing)}" if missing else "qemu packages differ in version"
+    log(f"packages: {why}; apt-get update")
     run(["apt-get", "update"], capture=True, timeout=600)
     target = qemu_target_version()
     pins = qemu_pins(target)
