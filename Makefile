@@ -12,22 +12,30 @@ DEMO_URI := test:///default
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 .PHONY: all deps-build deps-run deps-test deps-screenshots deps-bench \
-	build release run test lint unit meson-test ui-test screenshots bench pot clean
+	build locale release run test lint unit meson-test ui-test screenshots bench pot clean
 
 all: build
 
 deps-build deps-run deps-test deps-screenshots deps-bench: deps-%:
 	scripts/install-deps.sh $*
 
-build: deps-build
+build: deps-build locale
 	$(CARGO) build --workspace
+
+# Compiled translations where a cargo-built binary looks for them (config::LOCALEDIR
+# defaults to build/locale); meson builds install their own.
+locale: deps-build
+	for lang in $$(cat po/LINGUAS); do \
+		mkdir -p build/locale/$$lang/LC_MESSAGES; \
+		msgfmt --check -o build/locale/$$lang/LC_MESSAGES/kvm-manager.mo po/$$lang.po; \
+	done
 
 release: deps-build
 	$(CARGO) build --workspace --release
 
 # Use the local libvirt daemon when one answers (without auto-starting a session daemon
 # just to probe), else the in-process test driver so there is always something to see.
-run: deps-run
+run: deps-run locale
 	$(CARGO) build
 	if LIBVIRT_AUTOSTART=0 timeout 10 virsh -c qemu:///system uri >/dev/null 2>&1 \
 		|| LIBVIRT_AUTOSTART=0 timeout 10 virsh -c qemu:///session uri >/dev/null 2>&1; then \
@@ -57,16 +65,16 @@ meson-test: deps-build
 	fi
 	meson test -C $(BUILDDIR) --print-errorlogs
 
-ui-test: deps-test
+ui-test: deps-test locale
 	$(CARGO) build
 	tests/ui/run.sh
 
-screenshots: deps-screenshots
+screenshots: deps-screenshots locale
 	$(CARGO) build
 	tests/ui/run.sh --screenshots
 	@echo "Screenshots are in build/screenshots/"
 
-bench: deps-bench
+bench: deps-bench locale
 	$(CARGO) build --release
 	tests/ui/run.sh --bench
 
