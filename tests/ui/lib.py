@@ -35,6 +35,10 @@ DEFAULT_TIMEOUT = float(os.environ.get("UI_TIMEOUT", "10"))
 LIVE_APPS = []
 
 
+class Skip(Exception):
+    """Raised by a test that cannot run here yet; the reason is printed, nothing fails."""
+
+
 class UiError(AssertionError):
     """A check on the UI failed; the message says what was expected and what was seen."""
 

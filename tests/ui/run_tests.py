@@ -49,13 +49,18 @@ def main():
             if not args.pattern or args.pattern in name:
                 tests.append((name, fn))
 
-    passed, failed = 0, []
+    passed, failed, skipped = 0, [], 0
     for name, fn in tests:
         start = time.monotonic()
+        reason = ""
         try:
             fn()
             status = "PASS"
             passed += 1
+        except lib.Skip as e:
+            status = "SKIP"
+            reason = f": {e}"
+            skipped += 1
         except Exception as e:
             status = "FAIL"
             shot = os.path.join(FAILURES, f"{name}.png")
@@ -66,13 +71,13 @@ def main():
                 if status == "FAIL":
                     failed[-1] = failed[-1] + (app.output(),)
                 app.quit()
-        print(f"{status} {name} ({time.monotonic() - start:.1f}s)", flush=True)
+        print(f"{status} {name} ({time.monotonic() - start:.1f}s){reason}", flush=True)
 
     for name, e, tb, shot, *logs in failed:
         print(f"\n=== {name} ===\n{tb}screenshot: {shot}")
         for log in logs:
             print(f"--- app output ---\n{log}")
-    print(f"\n{passed} passed, {len(failed)} failed")
+    print(f"\n{passed} passed, {len(failed)} failed, {skipped} skipped")
     if not tests:
         print("no UI tests found", file=sys.stderr)
         return 1
