@@ -173,7 +173,7 @@ def search_time(fixture_path, name):
     app = lib.App(argv=[OURS, "--connect", "test://" + fixture_path], timeout=120)
     try:
         app.pointer_click(app.find("list item", "Machines", timeout=60))
-        entry = app.find("text", "Search machines", timeout=30)
+        entry = app.find(lib.ENTRY, "Search machines", timeout=30)
         start = time.monotonic()
         app.set_text(entry, name)
         app.find("list item", name, timeout=60)

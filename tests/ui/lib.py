@@ -31,6 +31,9 @@ APP_BIN = os.environ.get("KVM_MANAGER_BIN", os.path.join(REPO, "target", "debug"
 FIXTURES = os.path.join(REPO, "tests", "fixtures")
 DEFAULT_TIMEOUT = float(os.environ.get("UI_TIMEOUT", "10"))
 
+# Roles that mean "a text field": GtkEntry/GtkText report "text", GtkSearchEntry "entry".
+ENTRY = ("text", "entry")
+
 # Apps started by the current test; the runner kills them whatever happens.
 LIVE_APPS = []
 
@@ -146,6 +149,14 @@ def _matches(value, pattern):
     return value == pattern
 
 
+def _role_matches(acc, role):
+    if role is None:
+        return True
+    if isinstance(role, (tuple, list, set)):
+        return role_of(acc) in role
+    return role_of(acc) == role
+
+
 def describe(role=None, name=None):
     parts = []
     if role:
@@ -244,7 +255,7 @@ class App:
         found = []
         for r in roots:
             for node in walk(r, showing_only):
-                if (role is None or role_of(node) == role) and _matches(name_of(node), name):
+                if _role_matches(node, role) and _matches(name_of(node), name):
                     if not showing_only or on_screen(node, r):
                         found.append(node)
         return found
@@ -333,9 +344,16 @@ class App:
 
     def resize(self, width, height):
         wid = self.main_window_id()
-        run(["xdotool", "windowsize", "--sync", wid, str(width), str(height)], check=False)
-        ext = lambda: self.window.queryComponent().getExtents(pyatspi.WINDOW_COORDS)  # noqa: E731
-        wait_for(lambda: abs(ext()[2] - width) <= 2, 5, f"window width {width}")
+        run(["xdotool", "windowsize", wid, str(width), str(height)], check=False)
+
+        def size():
+            out = run(["xdotool", "getwindowgeometry", "--shell", wid])
+            vals = dict(line.split("=", 1) for line in out.split() if "=" in line)
+            return int(vals.get("WIDTH", 0)), int(vals.get("HEIGHT", 0))
+
+        # The app may refuse sizes below its minimum: then it keeps the smallest it allows.
+        wait_for(lambda: size()[0] <= max(width, 360) + 80, 5,
+                 f"window width {width} (it is {size()[0]})")
         time.sleep(0.3)  # let the layout settle (adaptive widgets fold on the next frame)
 
     def screenshot(self, path, whole_screen=False):

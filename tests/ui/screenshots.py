@@ -33,13 +33,12 @@ def pages(app):
 
     def machines():
         open_sidebar(app, "Machines")
-        app.find("text", "Search machines")
+        app.find(lib.ENTRY, "Search machines")
 
     def details():
         machines()
         rows = lib.wait_for(lambda: ui.rows(app), 10, "a VM row")
-        app.pointer_click(next(iter(rows.values())))
-        app.find(name=ui.re.compile(r"^vCPUs"))
+        ui.open_details(app, next(iter(rows.values())))
 
     def force_off_dialog():
         details()

@@ -14,7 +14,7 @@ def start():
 def test_harness_find_click_type_read():
     app = start()
     assert lib.name_of(app.window) == "Harness Selftest", lib.name_of(app.window)
-    entry = app.find("text", "Input")
+    entry = app.find(lib.ENTRY, "Input")
     app.type_into(entry, "hello world")
     app.click(app.find("push button", "Copy"))
     app.find("label", "hello world")
@@ -27,7 +27,7 @@ def test_harness_rows_keys_resize_screenshot():
     app = start()
     app.pointer_click(app.find("list item", "beta"))
     app.find("label", "Row beta")
-    app.type_into(app.find("text", "Input"), "typed")
+    app.type_into(app.find(lib.ENTRY, "Input"), "typed")
     app.key("Return")
     app.find("label", "Entered: typed")
     app.resize(400, 600)
