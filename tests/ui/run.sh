@@ -1,0 +1,60 @@
+#!/bin/sh
+# Run the UI tests (or screenshots, or the benchmark) in a private X server and session bus.
+#
+#   tests/ui/run.sh [-k NAME]        UI tests (tests/ui/test_*.py) against target/debug
+#   tests/ui/run.sh --selftest       only the harness self-test (no KVM Manager needed)
+#   tests/ui/run.sh --screenshots    every page, wide and narrow, light and dark
+#   tests/ui/run.sh --bench          start-up and search benchmark (benches/startup.py)
+#
+# GTK 4 exports its accessibility tree to the AT-SPI bus, which the session bus activates
+# (at-spi-bus-launcher) when the app starts; no gsettings tweak is needed for GTK 4.
+set -eu
+cd "$(dirname "$0")/../.."
+repo="$(pwd)"
+
+mode=tests
+case "${1:-}" in
+    --selftest) mode=selftest; shift ;;
+    --screenshots) mode=screenshots; shift ;;
+    --bench) mode=bench; shift ;;
+esac
+
+for tool in xvfb-run dbus-run-session xdotool import /usr/bin/python3; do
+    command -v "$tool" >/dev/null 2>&1 || {
+        echo "run.sh: $tool is missing: run scripts/install-deps.sh test" >&2
+        exit 1
+    }
+done
+
+# A clean, throw-away home for settings and caches, so runs do not depend on each other
+# or on the developer's own preferences (dconf writes under XDG_CONFIG_HOME).
+home="$repo/build/ui-home"
+rm -rf "$home"
+mkdir -p "$home/config" "$home/data" "$home/cache" "$home/state" "$home/runtime"
+chmod 700 "$home/runtime"
+export XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home/data" \
+    XDG_CACHE_HOME="$home/cache" XDG_STATE_HOME="$home/state" XDG_RUNTIME_DIR="$home/runtime"
+
+# Stable pixels and an English baseline; tests that want German set LANGUAGE=de per app.
+export GDK_BACKEND=x11 GSK_RENDERER=cairo GTK_A11Y=atspi NO_AT_BRIDGE=0 \
+    LANG=C.UTF-8 LC_ALL= LANGUAGE=C GTK_THEME= ADW_DISABLE_PORTAL=1 \
+    GSETTINGS_SCHEMA_DIR="$repo/build/schemas" PYTHONDONTWRITEBYTECODE=1
+unset WAYLAND_DISPLAY DISPLAY 2>/dev/null || true
+
+# The app finds its schema itself when run from target/; compiling it here as well makes
+# the settings visible to `gsettings` in tests.
+mkdir -p build/schemas
+glib-compile-schemas --targetdir=build/schemas data
+
+case "$mode" in
+    tests) cmd="/usr/bin/python3 tests/ui/run_tests.py $*" ;;
+    selftest) cmd="/usr/bin/python3 tests/ui/run_tests.py tests/ui/test_harness.py" ;;
+    screenshots) cmd="/usr/bin/python3 tests/ui/screenshots.py $*" ;;
+    bench) cmd="/usr/bin/python3 benches/startup.py $*" ;;
+esac
+
+# One hard limit for the whole session so a hung app cannot hang CI.
+# shellcheck disable=SC2086 # $cmd is split into words on purpose
+exec timeout --kill-after=10 "${UI_RUN_TIMEOUT:-1500}" \
+    xvfb-run -a -s '-screen 0 1280x800x24 -nolisten tcp' \
+    dbus-run-session -- $cmd

@@ -1,0 +1,90 @@
+#!/usr/bin/python3
+"""Screenshots of every page, wide (1280x800) and narrow (400x800), light and dark.
+
+Run through `make screenshots` (tests/ui/run.sh --screenshots), which provides Xvfb and the
+session bus. Files go to build/screenshots/<page>-<width>-<scheme>.png. Dark mode comes
+from ADW_DEBUG_COLOR_SCHEME=prefer-dark, which libadwaita 1.2 reads as the system
+preference (the app's own color-scheme setting stays at "default" = follow the system).
+Pages that cannot be reached are reported and skipped; the script fails only when none is.
+"""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lib  # noqa: E402
+import test_machines as ui  # noqa: E402
+
+OUT = os.path.join(lib.REPO, "build", "screenshots")
+SIZES = ((1280, 800), (400, 800))
+SCHEMES = (("light", "prefer-light"), ("dark", "prefer-dark"))
+
+
+def open_sidebar(app, label):
+    # Narrow windows fold the sidebar: go back to it first when it is off screen.
+    if not app.find_all("list item", label):
+        for back in app.find_all("push button", "Back"):
+            app.click(back)
+    app.pointer_click(app.find("list item", label))
+
+
+def pages(app):
+    """(name, how to get there) in the order a user would visit them."""
+
+    def machines():
+        open_sidebar(app, "Machines")
+        app.find(lib.ENTRY, "Search machines")
+
+    def details():
+        machines()
+        rows = lib.wait_for(lambda: ui.rows(app), 10, "a VM row")
+        ui.open_details(app, next(iter(rows.values())))
+
+    def force_off_dialog():
+        details()
+        running = [b for b in app.find_all("push button", "Force Off") if lib.is_sensitive(b)]
+        if not running:
+            raise lib.UiError("the first VM is not running: no Force Off dialog to show")
+        app.click(running[0])
+        app.find(name=ui.re.compile(r"^Force Off \u201c"))
+
+    def dashboard():
+        open_sidebar(app, "Dashboard")
+
+    return [("dashboard", dashboard), ("machines", machines), ("details", details),
+            ("force-off-dialog", force_off_dialog)]
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    taken, missed = [], []
+    for scheme, value in SCHEMES:
+        for width, height in SIZES:
+            for index in range(len(pages(None))):
+                name = pages(None)[index][0]
+                app = lib.App(uri=ui.uri(), env={"ADW_DEBUG_COLOR_SCHEME": value})
+                try:
+                    app.resize(width, height)
+                    go = pages(app)[index][1]
+                    go()
+                    time.sleep(0.5)  # animations (leaflet, dialog fade) end
+                    path = os.path.join(OUT, f"{name}-{width}-{scheme}.png")
+                    # Whole screen: dialogs are separate windows over the main one.
+                    lib.screenshot_screen(path)
+                    if width < 1280:
+                        lib.run(["convert", path, "-crop", f"{width}x{height}+0+0", path])
+                    taken.append(path)
+                    print(f"saved {os.path.relpath(path, lib.REPO)}", flush=True)
+                except Exception as e:
+                    missed.append(f"{name} {width} {scheme}: {str(e).splitlines()[0]}")
+                    print(f"could not show {name} at {width} px ({scheme}): "
+                          f"{str(e).splitlines()[0]}", flush=True)
+                finally:
+                    app.quit()
+    print(f"\n{len(taken)} screenshots in {os.path.relpath(OUT, lib.REPO)}/, "
+          f"{len(missed)} pages not reached")
+    return 0 if taken else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
