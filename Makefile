@@ -49,6 +49,7 @@ run: deps-run locale
 test: deps-test lint unit meson-test ui-test
 
 lint: deps-build
+	scripts/check-potfiles.sh
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 

@@ -11,8 +11,8 @@ use relm4::prelude::*;
 use crate::backend::{
     self, BackendError, Command, ConnectionHandle, ErrorKind, Event, LinkState, VmAction,
 };
+use crate::i18n::gettext_f;
 use crate::ui::dialogs;
-use crate::ui::i18n::gettext_f;
 use crate::ui::pages::dashboard::{DashboardMsg, DashboardOutput, DashboardPage};
 use crate::ui::pages::machines::{MachinesMsg, MachinesOutput, MachinesPage};
 use crate::ui::pages::vm_details::{VmDetailsMsg, VmDetailsOutput, VmDetailsPage};
@@ -36,7 +36,7 @@ pub enum Page {
 pub enum AppMsg {
     Connect(String),
     /// An event from the worker of connection number `.0` (older ones are ignored).
-    Backend(u64, Event),
+    Backend(u64, Box<Event>),
     ShowPage(Page),
     ShowSidebar,
     OpenVm(String),
@@ -85,31 +85,42 @@ impl Component for App {
     type Widgets = AppWidgets;
 
     fn init_root() -> adw::ApplicationWindow {
-        adw::ApplicationWindow::builder().title(gettext("KVM Manager")).build()
+        adw::ApplicationWindow::builder()
+            .title(gettext("KVM Manager"))
+            .build()
     }
 
-    fn init(init: AppInit, window: adw::ApplicationWindow, sender: ComponentSender<Self>) -> ComponentParts<Self> {
+    fn init(
+        init: AppInit,
+        window: adw::ApplicationWindow,
+        sender: ComponentSender<Self>,
+    ) -> ComponentParts<Self> {
         let store = VmStore::default();
         let welcome = WelcomePage::builder()
             .launch(chrome::main_menu_button())
             .forward(sender.input_sender(), |out| match out {
                 WelcomeOutput::Connect(uri) => AppMsg::Connect(uri),
             });
-        let dashboard = DashboardPage::builder().launch(()).forward(sender.input_sender(), |out| match out {
-            DashboardOutput::ShowSidebar => AppMsg::ShowSidebar,
-        });
-        let machines = MachinesPage::builder()
-            .launch(store.model())
+        let dashboard = DashboardPage::builder()
+            .launch(())
             .forward(sender.input_sender(), |out| match out {
-                MachinesOutput::OpenVm(uuid) => AppMsg::OpenVm(uuid),
-                MachinesOutput::Action(uuid, action) => AppMsg::RequestAction(uuid, action),
-                MachinesOutput::ShowSidebar => AppMsg::ShowSidebar,
+                DashboardOutput::ShowSidebar => AppMsg::ShowSidebar,
             });
-        let details = VmDetailsPage::builder().launch(()).forward(sender.input_sender(), |out| match out {
-            VmDetailsOutput::Action(uuid, action) => AppMsg::RequestAction(uuid, action),
-            VmDetailsOutput::Back => AppMsg::CloseDetails,
-            VmDetailsOutput::Reload(uuid) => AppMsg::ReloadDetails(uuid),
-        });
+        let machines =
+            MachinesPage::builder()
+                .launch(store.model())
+                .forward(sender.input_sender(), |out| match out {
+                    MachinesOutput::OpenVm(uuid) => AppMsg::OpenVm(uuid),
+                    MachinesOutput::Action(uuid, action) => AppMsg::RequestAction(uuid, action),
+                    MachinesOutput::ShowSidebar => AppMsg::ShowSidebar,
+                });
+        let details = VmDetailsPage::builder()
+            .launch(())
+            .forward(sender.input_sender(), |out| match out {
+                VmDetailsOutput::Action(uuid, action) => AppMsg::RequestAction(uuid, action),
+                VmDetailsOutput::Back => AppMsg::CloseDetails,
+                VmDetailsOutput::Reload(uuid) => AppMsg::ReloadDetails(uuid),
+            });
 
         let chrome = chrome::Chrome::build(
             &window,
@@ -138,20 +149,31 @@ impl Component for App {
         match init.uri {
             Some(uri) => model.connect(uri, Vec::new(), &sender),
             None => {
-                let mut uris: Vec<String> = backend::DEFAULT_URIS.iter().map(|s| s.to_string()).collect();
+                let mut uris: Vec<String> = backend::DEFAULT_URIS
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
                 let first = uris.remove(0);
                 model.connect(first, uris, &sender);
             }
         }
-        ComponentParts { model, widgets: AppWidgets {} }
+        ComponentParts {
+            model,
+            widgets: AppWidgets {},
+        }
     }
 
-    fn update(&mut self, msg: AppMsg, sender: ComponentSender<Self>, _root: &adw::ApplicationWindow) {
+    fn update(
+        &mut self,
+        msg: AppMsg,
+        sender: ComponentSender<Self>,
+        _root: &adw::ApplicationWindow,
+    ) {
         match msg {
             AppMsg::Connect(uri) => self.connect(uri, Vec::new(), &sender),
             AppMsg::Backend(generation, event) => {
                 if generation == self.generation {
-                    self.on_backend(event, &sender);
+                    self.on_backend(*event, &sender);
                 }
             }
             AppMsg::ShowPage(page) => self.show_page(page),
@@ -234,7 +256,7 @@ impl App {
         let generation = self.generation;
         let input = sender.input_sender().clone();
         self.conn = Some(ConnectionHandle::spawn(&uri, move |event| {
-            input.emit(AppMsg::Backend(generation, event));
+            input.emit(AppMsg::Backend(generation, Box::new(event)));
         }));
     }
 
@@ -242,20 +264,33 @@ impl App {
         match event {
             Event::Link(LinkState::Connecting) => {}
             Event::Link(LinkState::Connected) => {
-                let uri = self.conn.as_ref().map(|c| c.uri().to_string()).unwrap_or_default();
+                let uri = self
+                    .conn
+                    .as_ref()
+                    .map(|c| c.uri().to_string())
+                    .unwrap_or_default();
                 if !self.connected {
                     self.connected = true;
                     self.chrome.show_top("main");
                     self.show_page(Page::Machines);
                     settings::set_string("last-uri", &uri);
                 } else {
-                    self.chrome.toast(&gettext_f("Reconnected to {uri}", &[("uri", &uri)]), false);
+                    self.chrome
+                        .toast(&gettext_f("Reconnected to {uri}", &[("uri", &uri)]), false);
                 }
                 self.chrome.set_connection(&uri, None);
             }
-            Event::Link(LinkState::Disconnected { reason, retry_in_secs }) => {
-                let uri = self.conn.as_ref().map(|c| c.uri().to_string()).unwrap_or_default();
-                self.chrome.set_connection(&uri, Some((reason, retry_in_secs)));
+            Event::Link(LinkState::Disconnected {
+                reason,
+                retry_in_secs,
+            }) => {
+                let uri = self
+                    .conn
+                    .as_ref()
+                    .map(|c| c.uri().to_string())
+                    .unwrap_or_default();
+                self.chrome
+                    .set_connection(&uri, Some((reason, retry_in_secs)));
             }
             Event::ConnectFailed(err) => self.on_connect_failed(err, sender),
             Event::Host(host) => self.dashboard.emit(DashboardMsg::Host(Box::new(host))),
@@ -277,14 +312,26 @@ impl App {
                     if self.open_vm.as_deref() == Some(uuid.as_str()) {
                         self.details.emit(VmDetailsMsg::Gone);
                         let name = obj.summary().name.clone();
-                        self.chrome.toast(&gettext_f("“{name}” no longer exists", &[("name", &name)]), false);
+                        self.chrome.toast(
+                            &gettext_f("“{name}” no longer exists", &[("name", &name)]),
+                            false,
+                        );
                     }
                 }
                 self.after_store_change();
             }
-            Event::Details(result) => self.details.emit(VmDetailsMsg::Loaded(result.map(Box::new))),
-            Event::ActionDone { name, action, result, .. } => match result {
-                Ok(()) => self.chrome.toast(&format::action_done(action, &name), false),
+            Event::Details(result) => self
+                .details
+                .emit(VmDetailsMsg::Loaded(result.map(Box::new))),
+            Event::ActionDone {
+                name,
+                action,
+                result,
+                ..
+            } => match result {
+                Ok(()) => self
+                    .chrome
+                    .toast(&format::action_done(action, &name), false),
                 Err(err) => {
                     let text = format!("{}: {}", format::action_failed(action, &name), err);
                     log::warn!("{text}");
@@ -295,7 +342,8 @@ impl App {
     }
 
     fn after_store_change(&self) {
-        self.dashboard.emit(DashboardMsg::Counts(self.store.counts()));
+        self.dashboard
+            .emit(DashboardMsg::Counts(self.store.counts()));
         self.machines.emit(MachinesMsg::Refilter);
     }
 
@@ -319,7 +367,11 @@ impl App {
         } else {
             format!("{}\n\n{}", err.message, err.hint)
         };
-        self.welcome.emit(WelcomeMsg::Show { title, description: description.clone(), uri: String::new() });
+        self.welcome.emit(WelcomeMsg::Show {
+            title,
+            description: description.clone(),
+            uri: String::new(),
+        });
         if err.kind == ErrorKind::InvalidUri {
             self.welcome.emit(WelcomeMsg::UriError(err.message.clone()));
         }
@@ -337,7 +389,9 @@ impl App {
     }
 
     fn open_vm(&mut self, uuid: String) {
-        let Some(obj) = self.store.get(&uuid) else { return };
+        let Some(obj) = self.store.get(&uuid) else {
+            return;
+        };
         self.open_vm = Some(uuid.clone());
         self.details.emit(VmDetailsMsg::Show(obj));
         self.send(Command::Details { uuid });
@@ -346,7 +400,8 @@ impl App {
 
     fn request_action(&mut self, uuid: String, action: VmAction, sender: &ComponentSender<Self>) {
         let Some(obj) = self.store.get(&uuid) else {
-            self.chrome.toast(&gettext("That machine no longer exists"), true);
+            self.chrome
+                .toast(&gettext("That machine no longer exists"), true);
             return;
         };
         let (name, state) = {
@@ -354,10 +409,7 @@ impl App {
             (vm.name.clone(), vm.state)
         };
         if !state.valid_actions().contains(&action) {
-            let text = gettext_f(
-                "“{action}” is not available for “{name}” (state: {state})",
-                &[("name", &name), ("action", &format::action(action)), ("state", &format::state(state))],
-            );
+            let text = crate::backend::lifecycle::refused_message(&name, state, action);
             self.chrome.toast(&text, false);
             return;
         }

@@ -8,4 +8,5 @@
 pub mod app;
 pub mod backend;
 pub mod config;
+pub mod i18n;
 pub mod ui;

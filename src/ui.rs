@@ -4,13 +4,11 @@
 pub mod a11y;
 pub mod dialogs;
 pub mod format;
-pub mod i18n;
 pub mod pages;
 pub mod settings;
 pub mod vm_object;
 pub mod vm_store;
 pub mod widgets;
-
 
 /// Once per process, after GTK is initialised: style sheet, icons of the build tree,
 /// and the colour scheme preference.

@@ -161,17 +161,21 @@ fn actions_the_state_does_not_allow_are_refused() {
     let c = spawn(&states_uri());
     c.list();
     let cases = [
-        (BUILD, VmAction::Pause, "shut off"),
-        (BUILD, VmAction::Shutdown, "shut off"),
-        (WEB, VmAction::Start, "running"),
-        (WEB, VmAction::Resume, "running"),
-        (DB, VmAction::Reboot, "paused"),
-        (SAVED, VmAction::Save, "saved"),
+        (BUILD, VmAction::Pause, "Shut Off"),
+        (BUILD, VmAction::Shutdown, "Shut Off"),
+        (WEB, VmAction::Start, "Running"),
+        (WEB, VmAction::Resume, "Running"),
+        (DB, VmAction::Reboot, "Paused"),
+        (SAVED, VmAction::Save, "Saved"),
     ];
     for (uuid, action, state) in cases {
         let e = act(&c, uuid, action).unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidState, "{action:?}: {e:?}");
-        assert!(e.message.contains(state), "{action:?}: {}", e.message);
+        assert!(
+            e.message.contains(&format!("(state: {state})")),
+            "{action:?}: {}",
+            e.message
+        );
     }
     // Nothing changed.
     c.handle.send(Command::Refresh);

@@ -8,7 +8,12 @@ use relm4::prelude::*;
 use super::{App, AppMsg};
 use crate::backend::VmAction;
 
-fn add(map: &impl IsA<gio::ActionMap>, name: &str, sender: &ComponentSender<App>, msg: fn() -> AppMsg) {
+fn add(
+    map: &impl IsA<gio::ActionMap>,
+    name: &str,
+    sender: &ComponentSender<App>,
+    msg: fn() -> AppMsg,
+) {
     let action = gio::SimpleAction::new(name, None);
     let sender = sender.clone();
     action.connect_activate(move |_, _| sender.input(msg()));

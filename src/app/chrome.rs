@@ -10,7 +10,8 @@ use relm4::prelude::*;
 
 use super::{App, AppMsg, Page};
 use crate::config;
-use crate::ui::{a11y, i18n::gettext_f, settings};
+use crate::i18n::gettext_f;
+use crate::ui::{a11y, settings};
 
 pub struct Chrome {
     toasts: adw::ToastOverlay,
@@ -68,7 +69,13 @@ impl Chrome {
             window.add_css_class("devel");
         }
         let (width, height, maximized) = settings::settings()
-            .map(|s| (s.int("window-width"), s.int("window-height"), s.boolean("is-maximized")))
+            .map(|s| {
+                (
+                    s.int("window-width"),
+                    s.int("window-height"),
+                    s.boolean("is-maximized"),
+                )
+            })
             .unwrap_or((1100, 720, false));
         window.set_default_size(width, height);
         if maximized {
@@ -77,7 +84,9 @@ impl Chrome {
 
         // Sidebar.
         let sidebar_title = adw::WindowTitle::new(&gettext("KVM Manager"), "");
-        let sidebar_header = adw::HeaderBar::builder().title_widget(&sidebar_title).build();
+        let sidebar_header = adw::HeaderBar::builder()
+            .title_widget(&sidebar_title)
+            .build();
         sidebar_header.pack_end(&main_menu_button());
         let sidebar = gtk::ListBox::builder()
             .css_classes(["navigation-sidebar"])
@@ -85,12 +94,19 @@ impl Chrome {
             .vexpand(true)
             .build();
         a11y::set_label(&sidebar, &gettext("Pages"));
-        sidebar.append(&sidebar_row("network-server-symbolic", &gettext("Dashboard")));
+        sidebar.append(&sidebar_row(
+            "network-server-symbolic",
+            &gettext("Dashboard"),
+        ));
         sidebar.append(&sidebar_row("computer-symbolic", &gettext("Machines")));
         {
             let sender = sender.clone();
             sidebar.connect_row_activated(move |_, row| {
-                let page = if row.index() == 0 { Page::Dashboard } else { Page::Machines };
+                let page = if row.index() == 0 {
+                    Page::Dashboard
+                } else {
+                    Page::Machines
+                };
                 sender.input(AppMsg::ShowPage(page));
             });
         }
@@ -111,7 +127,10 @@ impl Chrome {
         content.add_named(machines, Some("machines"));
         content.add_named(details, Some("details"));
 
-        let leaflet = adw::Leaflet::builder().can_navigate_back(true).vexpand(true).build();
+        let leaflet = adw::Leaflet::builder()
+            .can_navigate_back(true)
+            .vexpand(true)
+            .build();
         leaflet.append(&sidebar_box);
         let separator = leaflet.append(&gtk::Separator::new(gtk::Orientation::Vertical));
         separator.set_navigatable(false);
@@ -126,14 +145,21 @@ impl Chrome {
         }
 
         // Connection banner (adw::Banner arrives with libadwaita 1.3).
-        let banner_label = gtk::Label::builder().wrap(true).hexpand(true).xalign(0.0).build();
+        let banner_label = gtk::Label::builder()
+            .wrap(true)
+            .hexpand(true)
+            .xalign(0.0)
+            .build();
         let banner_box = gtk::Box::builder()
             .css_classes(["connection-banner"])
             .spacing(12)
             .build();
         banner_box.append(&gtk::Image::from_icon_name("network-offline-symbolic"));
         banner_box.append(&banner_label);
-        let banner = gtk::Revealer::builder().child(&banner_box).reveal_child(false).build();
+        let banner = gtk::Revealer::builder()
+            .child(&banner_box)
+            .reveal_child(false)
+            .build();
 
         let main = gtk::Box::new(gtk::Orientation::Vertical, 0);
         main.append(&banner);
@@ -148,7 +174,16 @@ impl Chrome {
         toasts.set_child(Some(&top));
         window.set_content(Some(&toasts));
 
-        Chrome { toasts, top, leaflet, content, sidebar, sidebar_title, banner, banner_label }
+        Chrome {
+            toasts,
+            top,
+            leaflet,
+            content,
+            sidebar,
+            sidebar_title,
+            banner,
+            banner_label,
+        }
     }
 
     pub fn show_top(&self, name: &str) {
@@ -201,7 +236,11 @@ impl Chrome {
             Some((reason, secs)) => {
                 let text = gettext_f(
                     "Connection to {uri} lost ({reason}). Reconnecting in {secs} s…",
-                    &[("uri", uri), ("reason", &reason), ("secs", &secs.to_string())],
+                    &[
+                        ("uri", uri),
+                        ("reason", &reason),
+                        ("secs", &secs.to_string()),
+                    ],
                 );
                 self.banner_label.set_text(&text);
                 self.banner.set_reveal_child(true);
@@ -211,7 +250,9 @@ impl Chrome {
     }
 
     pub fn save_window_state(&self, window: &adw::ApplicationWindow) {
-        let Some(s) = settings::settings() else { return };
+        let Some(s) = settings::settings() else {
+            return;
+        };
         let (width, height) = window.default_size();
         let _ = s.set_int("window-width", width);
         let _ = s.set_int("window-height", height);

@@ -6,8 +6,9 @@ use std::sync::mpsc::Sender;
 use virt::connect::Connect;
 
 use super::callbacks::{self, Notice};
-use super::error::BackendError;
+use super::error::{BackendError, ErrorKind};
 use super::worker::Msg;
+use crate::i18n::gettext_f;
 
 /// An open connection owned by a worker.
 pub(super) struct Link {
@@ -19,6 +20,7 @@ pub(super) struct Link {
 impl Link {
     /// Open `uri` and register the callbacks that feed `tx`.
     pub fn open(uri: &str, tx: &Sender<Msg>) -> Result<Link, BackendError> {
+        check_uri(uri)?;
         let conn = Connect::open(Some(uri)).map_err(|e| BackendError::from_open(&e))?;
         // Keepalive detects a dead remote peer; local in-process drivers lack it.
         if !uri.starts_with("test:") {
@@ -62,5 +64,70 @@ impl Link {
             callbacks::unregister_close(&self.conn);
         }
         drop(self.conn);
+    }
+}
+
+/// libvirt's hypervisor driver names, as they appear before `://` (or before `+transport`).
+const DRIVERS: &[&str] = &[
+    "qemu",
+    "test",
+    "lxc",
+    "xen",
+    "libxl",
+    "vbox",
+    "vmwareplayer",
+    "vmwarews",
+    "vmwarefusion",
+    "esx",
+    "gsx",
+    "vpx",
+    "hyperv",
+    "ch",
+    "bhyve",
+    "openvz",
+    "vz",
+    "parallels",
+    "remote",
+];
+
+/// Refuse addresses no libvirt driver can take before libvirt tries them: an unknown scheme
+/// would otherwise be handed to the daemon and fail as "daemon not running" when none runs.
+pub(super) fn check_uri(uri: &str) -> Result<(), BackendError> {
+    let invalid = |why: String| Err(BackendError::new(ErrorKind::InvalidUri, why));
+    let Some((scheme, _rest)) = uri.split_once(':') else {
+        return invalid(gettext_f(
+            "“{uri}” is not a connection address",
+            &[("uri", uri)],
+        ));
+    };
+    let driver = scheme.split('+').next().unwrap_or_default();
+    if !DRIVERS.contains(&driver.to_ascii_lowercase().as_str()) {
+        return invalid(gettext_f(
+            "“{driver}” is not a libvirt driver",
+            &[("driver", driver)],
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_shape() {
+        for ok in [
+            "qemu:///system",
+            "QEMU+ssh://me@host/system",
+            "test:///default",
+            "lxc:///",
+        ] {
+            assert!(check_uri(ok).is_ok(), "{ok}");
+        }
+        for bad in ["bogus:///system", "no colon", "", "+ssh://host/"] {
+            let e = check_uri(bad).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidUri, "{bad}");
+            assert!(!e.message.is_empty() && !e.hint.is_empty());
+        }
     }
 }

@@ -9,7 +9,6 @@ use gettextrs::gettext;
 use virt::sys;
 
 use super::error::BackendError;
-use super::lifecycle::action_verb;
 use super::link::Link;
 use super::types::LinkState;
 use super::worker::{Command, Event, Msg, Worker};
@@ -57,7 +56,7 @@ impl Worker {
                 ))),
                 Msg::Cmd(Command::Action { uuid, action }) => {
                     let name = self.names.get(&uuid).cloned().unwrap_or_default();
-                    let what = action_verb(action);
+                    let what = action.label();
                     self.emit(Event::ActionDone {
                         uuid,
                         name,

@@ -250,3 +250,37 @@ impl fmt::Display for VmState {
         f.write_str(self.id())
     }
 }
+
+impl VmState {
+    /// The state's name as the UI shows it ("Running", "Shut Off"). Translated.
+    pub fn label(self) -> String {
+        use gettextrs::gettext;
+        match self {
+            VmState::Running => gettext("Running"),
+            VmState::Paused => gettext("Paused"),
+            VmState::Saved => gettext("Saved"),
+            VmState::ShutOff => gettext("Shut Off"),
+            VmState::Crashed => gettext("Crashed"),
+            VmState::PmSuspended => gettext("Suspended"),
+            VmState::ShuttingDown => gettext("Shutting Down"),
+            VmState::Blocked => gettext("Blocked"),
+            VmState::Unknown => gettext("Unknown"),
+        }
+    }
+}
+
+impl VmAction {
+    /// The action's name as its button says it ("Start", "Force Off"). Translated.
+    pub fn label(self) -> String {
+        use gettextrs::gettext;
+        match self {
+            VmAction::Start => gettext("Start"),
+            VmAction::Shutdown => gettext("Shut Down"),
+            VmAction::Reboot => gettext("Reboot"),
+            VmAction::Pause => gettext("Pause"),
+            VmAction::Resume => gettext("Resume"),
+            VmAction::ForceOff => gettext("Force Off"),
+            VmAction::Save => gettext("Save"),
+        }
+    }
+}

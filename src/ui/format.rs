@@ -1,9 +1,7 @@
 //! Human-readable values: sizes, counts and state names, all translated.
 
-use gettextrs::gettext;
-
 use crate::backend::{VmAction, VmState};
-use crate::ui::i18n::{gettext_f, ngettext_f};
+use crate::i18n::{gettext_f, ngettext_f};
 
 /// Bytes as "1.5 GiB" (binary units, one decimal above KiB).
 pub fn bytes(bytes: u64) -> String {
@@ -20,7 +18,10 @@ pub fn bytes(bytes: u64) -> String {
         format!("{value:.1}")
     };
     // Translators: a size, e.g. "1.5 GiB"; {number} is the value, {unit} the binary unit.
-    gettext_f("{number} {unit}", &[("number", &number), ("unit", UNITS[unit])])
+    gettext_f(
+        "{number} {unit}",
+        &[("number", &number), ("unit", UNITS[unit])],
+    )
 }
 
 pub fn kib(kib: u64) -> String {
@@ -33,17 +34,7 @@ pub fn vcpus(n: u32) -> String {
 
 /// The state as shown next to a VM.
 pub fn state(state: VmState) -> String {
-    match state {
-        VmState::Running => gettext("Running"),
-        VmState::Paused => gettext("Paused"),
-        VmState::Saved => gettext("Saved"),
-        VmState::ShutOff => gettext("Shut Off"),
-        VmState::Crashed => gettext("Crashed"),
-        VmState::PmSuspended => gettext("Suspended"),
-        VmState::ShuttingDown => gettext("Shutting Down"),
-        VmState::Blocked => gettext("Blocked"),
-        VmState::Unknown => gettext("Unknown"),
-    }
+    state.label()
 }
 
 /// Symbolic icon for a state (from the Adwaita icon theme).
@@ -63,15 +54,7 @@ pub fn state_icon(state: VmState) -> &'static str {
 
 /// The button label of an action.
 pub fn action(action: VmAction) -> String {
-    match action {
-        VmAction::Start => gettext("Start"),
-        VmAction::Shutdown => gettext("Shut Down"),
-        VmAction::Reboot => gettext("Reboot"),
-        VmAction::Pause => gettext("Pause"),
-        VmAction::Resume => gettext("Resume"),
-        VmAction::ForceOff => gettext("Force Off"),
-        VmAction::Save => gettext("Save"),
-    }
+    action.label()
 }
 
 pub fn action_icon(action: VmAction) -> &'static str {

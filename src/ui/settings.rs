@@ -58,8 +58,7 @@ fn load() -> Option<gio::Settings> {
     let schema = installed.or_else(|| {
         let dir = config::DEV_SCHEMA_DIR?;
         let parent = gio::SettingsSchemaSource::default();
-        let source =
-            gio::SettingsSchemaSource::from_directory(dir, parent.as_ref(), false).ok()?;
+        let source = gio::SettingsSchemaSource::from_directory(dir, parent.as_ref(), false).ok()?;
         source.lookup(id, false)
     });
     match schema {

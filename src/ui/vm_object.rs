@@ -47,7 +47,8 @@ impl VmObject {
     /// The current summary. Do not hold the borrow across an update.
     pub fn summary(&self) -> Ref<'_, VmSummary> {
         Ref::map(self.imp().summary.borrow(), |s| {
-            s.as_ref().expect("VmObject is always created with a summary")
+            s.as_ref()
+                .expect("VmObject is always created with a summary")
         })
     }
 

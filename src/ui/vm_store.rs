@@ -127,10 +127,16 @@ mod tests {
     #[test]
     fn a_full_list_keeps_the_objects_views_are_bound_to() {
         let mut store = VmStore::default();
-        store.replace_all(vec![vm("a", "alpha", VmState::Running), vm("b", "beta", VmState::ShutOff)]);
+        store.replace_all(vec![
+            vm("a", "alpha", VmState::Running),
+            vm("b", "beta", VmState::ShutOff),
+        ]);
         let alpha = store.get("a").unwrap();
         let before = alpha.revision();
-        store.replace_all(vec![vm("a", "alpha", VmState::Paused), vm("c", "gamma", VmState::ShutOff)]);
+        store.replace_all(vec![
+            vm("a", "alpha", VmState::Paused),
+            vm("c", "gamma", VmState::ShutOff),
+        ]);
         assert_eq!(store.len(), 2);
         assert_eq!(store.model().n_items(), 2);
         assert!(store.get("b").is_none());
@@ -147,7 +153,11 @@ mod tests {
         store.upsert(vm("b", "beta", VmState::ShutOff));
         let rev = store.get("a").unwrap().revision();
         store.upsert(vm("a", "alpha", VmState::ShutOff));
-        assert_eq!(store.get("a").unwrap().revision(), rev, "no change, no notification");
+        assert_eq!(
+            store.get("a").unwrap().revision(),
+            rev,
+            "no change, no notification"
+        );
         store.upsert(vm("a", "alpha", VmState::Running));
         assert_eq!(store.model().n_items(), 2);
         let counts = store.counts();

@@ -1,4 +1,4 @@
 //! Reusable GTK widgets.
 
-pub mod vm_row;
 pub mod info_group;
+pub mod vm_row;

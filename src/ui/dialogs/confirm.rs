@@ -3,7 +3,7 @@
 use adw::prelude::*;
 use gettextrs::gettext;
 
-use crate::ui::i18n::gettext_f;
+use crate::i18n::gettext_f;
 
 /// Asks before pulling the plug on a VM; `on_confirm` runs only on "Force Off".
 pub fn force_off(parent: &gtk::Window, name: &str, on_confirm: impl Fn() + 'static) {
@@ -17,7 +17,10 @@ pub fn force_off(parent: &gtk::Window, name: &str, on_confirm: impl Fn() + 'stat
         .default_response("cancel")
         .close_response("cancel")
         .build();
-    dialog.add_responses(&[("cancel", &gettext("Cancel")), ("force-off", &gettext("Force Off"))]);
+    dialog.add_responses(&[
+        ("cancel", &gettext("Cancel")),
+        ("force-off", &gettext("Force Off")),
+    ]);
     dialog.set_response_appearance("force-off", adw::ResponseAppearance::Destructive);
     dialog.connect_response(None, move |_, response| {
         if response == "force-off" {

@@ -15,7 +15,9 @@ pub fn show(parent: &gtk::Window) {
         .title(gettext("General"))
         .icon_name("preferences-system-symbolic")
         .build();
-    let group = adw::PreferencesGroup::builder().title(gettext("Appearance")).build();
+    let group = adw::PreferencesGroup::builder()
+        .title(gettext("Appearance"))
+        .build();
     let names = [gettext("Follow System"), gettext("Light"), gettext("Dark")];
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let style = adw::ComboRow::builder()
@@ -26,7 +28,10 @@ pub fn show(parent: &gtk::Window) {
     let current = settings::string("color-scheme")
         .map(|k| ColorScheme::from_key(&k))
         .unwrap_or(ColorScheme::Default);
-    let index = ColorScheme::ALL.iter().position(|s| *s == current).unwrap_or(0);
+    let index = ColorScheme::ALL
+        .iter()
+        .position(|s| *s == current)
+        .unwrap_or(0);
     style.set_selected(index as u32);
     style.connect_selected_notify(|row| {
         let scheme = ColorScheme::ALL[row.selected() as usize % ColorScheme::ALL.len()];

@@ -1,12 +1,13 @@
 //! The dashboard: the host of the connection and how many VMs are in each state.
 
-use gettextrs::gettext;
 use adw::prelude::*;
+use gettextrs::gettext;
 use relm4::prelude::*;
 
 use crate::backend::{HostInfo, VmState};
+use crate::i18n::{gettext_f, ngettext_f};
 use crate::ui::widgets::info_group::InfoGroup;
-use crate::ui::{a11y, format, i18n::gettext_f, i18n::ngettext_f};
+use crate::ui::{a11y, format};
 
 #[derive(Debug)]
 pub enum DashboardMsg {
@@ -80,7 +81,10 @@ impl Component for DashboardPage {
         for g in [&host, &cpu, &memory, &machines] {
             column.append(g.widget());
         }
-        let clamp = adw::Clamp::builder().maximum_size(720).child(&column).build();
+        let clamp = adw::Clamp::builder()
+            .maximum_size(720)
+            .child(&column)
+            .build();
         let scrolled = gtk::ScrolledWindow::builder()
             .child(&clamp)
             .hscrollbar_policy(gtk::PolicyType::Never)
@@ -89,10 +93,21 @@ impl Component for DashboardPage {
         root.append(&header);
         root.append(&scrolled);
 
-        let model = DashboardPage { title, back, host, cpu, memory, memory_bar, machines };
+        let model = DashboardPage {
+            title,
+            back,
+            host,
+            cpu,
+            memory,
+            memory_bar,
+            machines,
+        };
         model.show_host(&HostInfo::default());
         model.show_counts(&[]);
-        ComponentParts { model, widgets: DashboardWidgets {} }
+        ComponentParts {
+            model,
+            widgets: DashboardWidgets {},
+        }
     }
 
     fn update(&mut self, msg: DashboardMsg, _sender: ComponentSender<Self>, _root: &gtk::Box) {
@@ -112,16 +127,42 @@ impl DashboardPage {
             (gettext("Connection"), h.uri.clone()),
             (
                 gettext("Hypervisor"),
-                format!("{} {}", h.hypervisor, h.hypervisor_version).trim().to_string(),
+                format!("{} {}", h.hypervisor, h.hypervisor_version)
+                    .trim()
+                    .to_string(),
             ),
             (gettext("Libvirt version"), h.libvirt_version.clone()),
         ]);
         let topology = gettext_f(
             "{sockets} × {cores} × {threads}",
             &[
-                ("sockets", &ngettext_f("{n} socket", "{n} sockets", h.sockets, &[("n", &h.sockets.to_string())])),
-                ("cores", &ngettext_f("{n} core", "{n} cores", h.cores_per_socket, &[("n", &h.cores_per_socket.to_string())])),
-                ("threads", &ngettext_f("{n} thread", "{n} threads", h.threads_per_core, &[("n", &h.threads_per_core.to_string())])),
+                (
+                    "sockets",
+                    &ngettext_f(
+                        "{n} socket",
+                        "{n} sockets",
+                        h.sockets,
+                        &[("n", &h.sockets.to_string())],
+                    ),
+                ),
+                (
+                    "cores",
+                    &ngettext_f(
+                        "{n} core",
+                        "{n} cores",
+                        h.cores_per_socket,
+                        &[("n", &h.cores_per_socket.to_string())],
+                    ),
+                ),
+                (
+                    "threads",
+                    &ngettext_f(
+                        "{n} thread",
+                        "{n} threads",
+                        h.threads_per_core,
+                        &[("n", &h.threads_per_core.to_string())],
+                    ),
+                ),
             ],
         );
         self.cpu.set_rows(vec![
@@ -146,7 +187,10 @@ impl DashboardPage {
         self.memory_bar.set_value(fraction);
         a11y::set_description(
             &self.memory_bar,
-            &gettext_f("{percent}% used", &[("percent", &format!("{:.0}", fraction * 100.0))]),
+            &gettext_f(
+                "{percent}% used",
+                &[("percent", &format!("{:.0}", fraction * 100.0))],
+            ),
         );
     }
 

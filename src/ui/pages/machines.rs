@@ -78,8 +78,14 @@ impl MachinesPage {
 fn state_filter_choices() -> Vec<Option<VmState>> {
     let mut v = vec![None];
     v.extend(
-        [VmState::Running, VmState::Paused, VmState::Saved, VmState::ShutOff, VmState::Crashed]
-            .map(Some),
+        [
+            VmState::Running,
+            VmState::Paused,
+            VmState::Saved,
+            VmState::ShutOff,
+            VmState::Crashed,
+        ]
+        .map(Some),
     );
     v
 }
@@ -201,7 +207,10 @@ impl Component for MachinesPage {
         }
         let state_names: Vec<String> = state_filter_choices()
             .into_iter()
-            .map(|s| s.map(format::state).unwrap_or_else(|| gettext("All States")))
+            .map(|s| {
+                s.map(format::state)
+                    .unwrap_or_else(|| gettext("All States"))
+            })
             .collect();
         let state_refs: Vec<&str> = state_names.iter().map(String::as_str).collect();
         let state_drop = gtk::DropDown::from_strings(&state_refs);
@@ -216,7 +225,8 @@ impl Component for MachinesPage {
         a11y::name_icon_widget(&sort_drop, &gettext("Sort by"));
         {
             let sender = sender.clone();
-            sort_drop.connect_selected_notify(move |d| sender.input(MachinesMsg::Sort(d.selected())));
+            sort_drop
+                .connect_selected_notify(move |d| sender.input(MachinesMsg::Sort(d.selected())));
         }
         let toolbar = gtk::Box::builder()
             .spacing(6)
@@ -272,7 +282,10 @@ impl Component for MachinesPage {
                 .connect_items_changed(move |_, _, _, _| sender.input(MachinesMsg::CountChanged));
         }
         model.update_empty_state();
-        ComponentParts { model, widgets: MachinesWidgets {} }
+        ComponentParts {
+            model,
+            widgets: MachinesWidgets {},
+        }
     }
 
     fn update(&mut self, msg: MachinesMsg, sender: ComponentSender<Self>, _root: &gtk::Box) {
@@ -282,7 +295,10 @@ impl Component for MachinesPage {
                 self.filter.changed(gtk::FilterChange::Different);
             }
             MachinesMsg::StateFilter(index) => {
-                let state = state_filter_choices().get(index as usize).copied().flatten();
+                let state = state_filter_choices()
+                    .get(index as usize)
+                    .copied()
+                    .flatten();
                 self.criteria.borrow_mut().state = state;
                 self.filter.changed(gtk::FilterChange::Different);
             }
@@ -318,7 +334,11 @@ impl Component for MachinesPage {
 fn row_of(item: &gtk::ListItem) -> Option<Rc<VmRow>> {
     let child = item.child()?;
     // SAFETY: "vm-row" is only ever set to an Rc<VmRow> in the factory's setup.
-    unsafe { child.data::<Rc<VmRow>>("vm-row").map(|p| p.as_ref().clone()) }
+    unsafe {
+        child
+            .data::<Rc<VmRow>>("vm-row")
+            .map(|p| p.as_ref().clone())
+    }
 }
 
 /// Compares names so that "vm-2" sorts before "vm-10", ignoring case.

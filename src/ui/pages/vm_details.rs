@@ -7,9 +7,10 @@ use gtk::prelude::*;
 use relm4::prelude::*;
 
 use crate::backend::{BackendError, VmAction, VmDetails, VmSummary};
+use crate::i18n::gettext_f;
 use crate::ui::vm_object::VmObject;
 use crate::ui::widgets::info_group::InfoGroup;
-use crate::ui::{a11y, format, i18n::gettext_f};
+use crate::ui::{a11y, format};
 
 #[derive(Debug)]
 pub enum VmDetailsMsg {
@@ -61,7 +62,8 @@ impl VmDetailsPage {
         self.title.set_subtitle(&state);
         self.name.set_text(&vm.name);
         self.state.set_text(&state);
-        self.state_icon.set_icon_name(Some(format::state_icon(vm.state)));
+        self.state_icon
+            .set_icon_name(Some(format::state_icon(vm.state)));
         let valid = vm.state.valid_actions();
         for (action, button) in &self.actions {
             button.set_visible(valid.contains(action));
@@ -79,7 +81,10 @@ impl VmDetailsPage {
             (gettext("Description"), or_none(&d.description)),
             (
                 gettext("Operating system"),
-                d.os_id.as_deref().map(os_name).unwrap_or_else(|| gettext("Unknown")),
+                d.os_id
+                    .as_deref()
+                    .map(os_name)
+                    .unwrap_or_else(|| gettext("Unknown")),
             ),
             (gettext("Start with host"), yes_no(d.autostart)),
             (gettext("Persistent"), yes_no(d.persistent)),
@@ -87,7 +92,10 @@ impl VmDetailsPage {
         let vcpus = if d.max_vcpus > d.vcpus {
             gettext_f(
                 "{current} of {max}",
-                &[("current", &d.vcpus.to_string()), ("max", &d.max_vcpus.to_string())],
+                &[
+                    ("current", &d.vcpus.to_string()),
+                    ("max", &d.max_vcpus.to_string()),
+                ],
             )
         } else {
             d.vcpus.to_string()
@@ -135,7 +143,11 @@ impl VmDetailsPage {
             d.nics
                 .iter()
                 .map(|nic| {
-                    let model = if nic.model.is_empty() { dash() } else { nic.model.clone() };
+                    let model = if nic.model.is_empty() {
+                        dash()
+                    } else {
+                        nic.model.clone()
+                    };
                     (
                         nic.mac.clone(),
                         format!("{} {} · {}", nic.kind, nic.source, model),
@@ -152,7 +164,10 @@ impl VmDetailsPage {
                     _ if g.autoport => gettext(" (automatic port)"),
                     _ => String::new(),
                 };
-                (g.kind.to_uppercase(), format!("{}{}", or_none(&g.listen), port))
+                (
+                    g.kind.to_uppercase(),
+                    format!("{}{}", or_none(&g.listen), port),
+                )
             })
             .collect();
         displays.extend(d.consoles.iter().map(|c| {
@@ -223,7 +238,10 @@ impl Component for VmDetailsPage {
             .xalign(0.0)
             .wrap(true)
             .build();
-        let state = gtk::Label::builder().css_classes(["dim-label"]).xalign(0.0).build();
+        let state = gtk::Label::builder()
+            .css_classes(["dim-label"])
+            .xalign(0.0)
+            .build();
         a11y::set_label(&state, &gettext("State"));
         let heading = gtk::Box::new(gtk::Orientation::Vertical, 2);
         heading.append(&name);
@@ -282,7 +300,10 @@ impl Component for VmDetailsPage {
         for g in [&general, &hardware, &disks, &nics, &displays] {
             column.append(g.widget());
         }
-        let clamp = adw::Clamp::builder().maximum_size(720).child(&column).build();
+        let clamp = adw::Clamp::builder()
+            .maximum_size(720)
+            .child(&column)
+            .build();
         let overview = gtk::ScrolledWindow::builder()
             .child(&clamp)
             .hscrollbar_policy(gtk::PolicyType::Never)
@@ -328,7 +349,10 @@ impl Component for VmDetailsPage {
             .right_margin(12)
             .build();
         a11y::set_label(&xml_view, &gettext("Domain XML"));
-        let xml_scroll = gtk::ScrolledWindow::builder().child(&xml_view).vexpand(true).build();
+        let xml_scroll = gtk::ScrolledWindow::builder()
+            .child(&xml_view)
+            .vexpand(true)
+            .build();
 
         let page = views.add_titled(&content, Some("overview"), &gettext("Overview"));
         page.set_icon_name(Some("document-properties-symbolic"));
@@ -361,7 +385,10 @@ impl Component for VmDetailsPage {
             displays,
             xml,
         };
-        ComponentParts { model, widgets: VmDetailsWidgets {} }
+        ComponentParts {
+            model,
+            widgets: VmDetailsWidgets {},
+        }
     }
 
     fn update(&mut self, msg: VmDetailsMsg, sender: ComponentSender<Self>, _root: &gtk::Box) {
@@ -389,7 +416,8 @@ impl Component for VmDetailsPage {
                 }
             }
             VmDetailsMsg::Loaded(Err(err)) => {
-                self.error.set_description(Some(&format!("{}\n{}", err.message, err.hint)));
+                self.error
+                    .set_description(Some(&format!("{}\n{}", err.message, err.hint)));
                 self.content.set_visible_child_name("error");
             }
             VmDetailsMsg::Gone => {

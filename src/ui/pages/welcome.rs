@@ -6,12 +6,16 @@ use gettextrs::gettext;
 use relm4::prelude::*;
 
 use crate::backend::DEMO_URI;
-use crate::ui::i18n::gettext_f;
+use crate::i18n::gettext_f;
 
 #[derive(Debug)]
 pub enum WelcomeMsg {
     /// Show why we are not connected (title, explanation).
-    Show { title: String, description: String, uri: String },
+    Show {
+        title: String,
+        description: String,
+        uri: String,
+    },
     /// Connecting to this URI.
     Connecting(String),
     /// The typed URI is wrong; show this next to the entry.
@@ -46,7 +50,11 @@ impl Component for WelcomePage {
         gtk::Box::new(gtk::Orientation::Vertical, 0)
     }
 
-    fn init(menu: gtk::MenuButton, root: gtk::Box, sender: ComponentSender<Self>) -> ComponentParts<Self> {
+    fn init(
+        menu: gtk::MenuButton,
+        root: gtk::Box,
+        sender: ComponentSender<Self>,
+    ) -> ComponentParts<Self> {
         let header = adw::HeaderBar::builder()
             .title_widget(&adw::WindowTitle::new(&gettext("KVM Manager"), ""))
             .build();
@@ -86,7 +94,9 @@ impl Component for WelcomePage {
         }
         let group = adw::PreferencesGroup::builder()
             .title(gettext("Other Connection"))
-            .description(gettext("For example qemu:///system, qemu+ssh://user@host/system or test:///default"))
+            .description(gettext(
+                "For example qemu:///system, qemu+ssh://user@host/system or test:///default",
+            ))
             .build();
         group.add(&entry);
         let error = gtk::Label::builder()
@@ -103,7 +113,10 @@ impl Component for WelcomePage {
         column.append(&group);
         column.append(&error);
         column.append(&connect);
-        let clamp = adw::Clamp::builder().maximum_size(480).child(&column).build();
+        let clamp = adw::Clamp::builder()
+            .maximum_size(480)
+            .child(&column)
+            .build();
 
         let status = adw::StatusPage::builder()
             .icon_name("network-offline-symbolic")
@@ -123,18 +136,34 @@ impl Component for WelcomePage {
         let stack = gtk::Stack::builder()
             .transition_type(gtk::StackTransitionType::Crossfade)
             .build();
-        stack.add_named(&gtk::ScrolledWindow::builder().child(&status).build(), Some("status"));
+        stack.add_named(
+            &gtk::ScrolledWindow::builder().child(&status).build(),
+            Some("status"),
+        );
         stack.add_named(&connecting, Some("connecting"));
         root.append(&header);
         root.append(&stack);
 
-        let model = WelcomePage { status, stack, connecting, entry, error };
-        ComponentParts { model, widgets: WelcomeWidgets {} }
+        let model = WelcomePage {
+            status,
+            stack,
+            connecting,
+            entry,
+            error,
+        };
+        ComponentParts {
+            model,
+            widgets: WelcomeWidgets {},
+        }
     }
 
     fn update(&mut self, msg: WelcomeMsg, sender: ComponentSender<Self>, _root: &gtk::Box) {
         match msg {
-            WelcomeMsg::Show { title, description, uri } => {
+            WelcomeMsg::Show {
+                title,
+                description,
+                uri,
+            } => {
                 self.status.set_title(&title);
                 self.status.set_description(Some(&description));
                 if self.entry.text().is_empty() {

@@ -13,8 +13,9 @@ use gtk::glib;
 use gtk::prelude::*;
 
 use crate::backend::{VmAction, VmState, VmSummary};
+use crate::i18n::gettext_f;
 use crate::ui::vm_object::VmObject;
-use crate::ui::{a11y, format, i18n::gettext_f};
+use crate::ui::{a11y, format};
 
 /// Called with (uuid, action) when the user picks an action on a row.
 pub type ActionHandler = Rc<dyn Fn(String, VmAction)>;
@@ -137,7 +138,11 @@ impl VmRow {
     }
 
     fn primary_action(&self) -> Option<VmAction> {
-        let state = self.bound.borrow().as_ref().map(|(obj, _)| obj.summary().state)?;
+        let state = self
+            .bound
+            .borrow()
+            .as_ref()
+            .map(|(obj, _)| obj.summary().state)?;
         primary_action(state)
     }
 
@@ -161,7 +166,8 @@ impl VmRow {
 
     fn show(&self, vm: &VmSummary) {
         let state_text = format::state(vm.state);
-        self.state_icon.set_icon_name(Some(format::state_icon(vm.state)));
+        self.state_icon
+            .set_icon_name(Some(format::state_icon(vm.state)));
         self.name.set_text(&vm.name);
         self.state.set_text(&state_text);
         self.vcpus.set_text(&format::vcpus(vm.vcpus));
