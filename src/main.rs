@@ -62,6 +62,10 @@ fn main() {
     let argv0 = std::env::args()
         .next()
         .unwrap_or_else(|| "kvm-manager".into());
+    if let Err(e) = gtk::init() {
+        eprintln!("kvm-manager: {}: {e}", gettext("cannot open a display"));
+        std::process::exit(1);
+    }
     let app = relm4::RelmApp::new(config::APP_ID).with_args(vec![argv0]);
     kvm_manager::ui::startup(include_str!("../resources/style.css"));
     app.run::<App>(init);

@@ -126,6 +126,7 @@ impl Chrome {
         content.add_named(dashboard, Some("dashboard"));
         content.add_named(machines, Some("machines"));
         content.add_named(details, Some("details"));
+        a11y::hide_other_pages(&content);
 
         let leaflet = adw::Leaflet::builder()
             .can_navigate_back(true)
@@ -170,6 +171,7 @@ impl Chrome {
             .build();
         top.add_named(welcome, Some("welcome"));
         top.add_named(&main, Some("main"));
+        a11y::hide_other_pages(&top);
         let toasts = adw::ToastOverlay::new();
         toasts.set_child(Some(&top));
         window.set_content(Some(&toasts));
@@ -187,11 +189,11 @@ impl Chrome {
     }
 
     pub fn show_top(&self, name: &str) {
-        self.top.set_visible_child_name(name);
+        a11y::show_only(&self.top, name);
     }
 
     pub fn show_content(&self, name: &str) {
-        self.content.set_visible_child_name(name);
+        a11y::show_only(&self.content, name);
         self.leaflet.set_visible_child(&self.content);
         // Keyboard users land on the page they asked for.
         if let Some(page) = self.content.visible_child() {

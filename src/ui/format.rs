@@ -117,3 +117,25 @@ mod tests {
         assert_eq!(vcpus(4), "4 vCPUs");
     }
 }
+
+const STATE_CLASSES: [&str; 4] = ["state-on", "state-paused", "state-off", "state-error"];
+
+/// CSS class colouring the state icon (style.css).
+fn state_class(state: VmState) -> &'static str {
+    match state {
+        VmState::Running | VmState::Blocked | VmState::ShuttingDown => "state-on",
+        VmState::Paused | VmState::PmSuspended | VmState::Saved => "state-paused",
+        VmState::Crashed => "state-error",
+        VmState::ShutOff | VmState::Unknown => "state-off",
+    }
+}
+
+/// Colour a state icon by its state (replacing the previous state's class).
+pub fn set_state_class(widget: &impl gtk::prelude::IsA<gtk::Widget>, state: VmState) {
+    use gtk::prelude::WidgetExt;
+    let widget = widget.as_ref();
+    for class in STATE_CLASSES {
+        widget.remove_css_class(class);
+    }
+    widget.add_css_class(state_class(state));
+}

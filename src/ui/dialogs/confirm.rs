@@ -27,5 +27,6 @@ pub fn force_off(parent: &gtk::Window, name: &str, on_confirm: impl Fn() + 'stat
             on_confirm();
         }
     });
+    crate::ui::a11y::undouble_button_names(&dialog);
     dialog.present();
 }

@@ -5,8 +5,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use gettextrs::gettext;
-use gtk::gio;
 use gtk::prelude::*;
+use gtk::{gio, glib};
 use relm4::prelude::*;
 
 use crate::backend::{VmAction, VmState};
@@ -71,7 +71,7 @@ impl MachinesPage {
         } else {
             "list"
         };
-        self.stack.set_visible_child_name(name);
+        a11y::show_only(&self.stack, name);
     }
 }
 
@@ -179,6 +179,24 @@ impl Component for MachinesPage {
             let sender = sender.clone();
             list.connect_activate(move |_, pos| sender.input(MachinesMsg::Activated(pos)));
         }
+        {
+            // Menu key or Shift+F10 on a focused row opens its "More actions" menu.
+            let keys = gtk::EventControllerKey::new();
+            keys.connect_key_pressed(|keys, key, _, mods| {
+                let menu_key = key == gtk::gdk::Key::Menu
+                    || (key == gtk::gdk::Key::F10
+                        && mods.contains(gtk::gdk::ModifierType::SHIFT_MASK));
+                let focused = keys.widget().and_then(|list| list.focus_child());
+                match (menu_key, focused.and_then(|item| item.first_child())) {
+                    (true, Some(row)) => {
+                        VmRow::popup_menu(&row);
+                        glib::Propagation::Stop
+                    }
+                    _ => glib::Propagation::Proceed,
+                }
+            });
+            list.add_controller(keys);
+        }
 
         // Header bar.
         let header = adw::HeaderBar::new();
@@ -214,7 +232,7 @@ impl Component for MachinesPage {
             .collect();
         let state_refs: Vec<&str> = state_names.iter().map(String::as_str).collect();
         let state_drop = gtk::DropDown::from_strings(&state_refs);
-        a11y::name_icon_widget(&state_drop, &gettext("Filter by state"));
+        a11y::name_dropdown(&state_drop, &gettext("Filter by state"));
         {
             let sender = sender.clone();
             state_drop.connect_selected_notify(move |d| {
@@ -222,7 +240,7 @@ impl Component for MachinesPage {
             });
         }
         let sort_drop = gtk::DropDown::from_strings(&[&gettext("Name"), &gettext("State")]);
-        a11y::name_icon_widget(&sort_drop, &gettext("Sort by"));
+        a11y::name_dropdown(&sort_drop, &gettext("Sort by"));
         {
             let sender = sender.clone();
             sort_drop
@@ -258,6 +276,7 @@ impl Component for MachinesPage {
         stack.add_named(&scrolled, Some("list"));
         stack.add_named(&empty, Some("empty"));
         stack.add_named(&no_results, Some("no-results"));
+        a11y::hide_other_pages(&stack);
 
         root.append(&header);
         root.append(&toolbar);

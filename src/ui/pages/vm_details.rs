@@ -64,9 +64,15 @@ impl VmDetailsPage {
         self.state.set_text(&state);
         self.state_icon
             .set_icon_name(Some(format::state_icon(vm.state)));
+        format::set_state_class(&self.state_icon, vm.state);
         let valid = vm.state.valid_actions();
         for (action, button) in &self.actions {
-            button.set_visible(valid.contains(action));
+            // Hide the flow box cell too, or it keeps its place and a Tab stop.
+            let shown = valid.contains(action);
+            button.set_visible(shown);
+            if let Some(cell) = button.parent() {
+                cell.set_visible(shown);
+            }
         }
     }
 
@@ -268,7 +274,6 @@ impl Component for VmDetailsPage {
                 )
                 .css_classes(["pill"])
                 .build();
-            a11y::set_label(&button, &format::action(action));
             if action == VmAction::ForceOff {
                 button.add_css_class("destructive-action");
             }
@@ -278,6 +283,10 @@ impl Component for VmDetailsPage {
             let sender = sender.clone();
             button.connect_clicked(move |_| sender.input(VmDetailsMsg::Action(action)));
             buttons.insert(&button, -1);
+            // The flow box's cell is only a container: the button alone is a Tab stop.
+            if let Some(cell) = button.parent() {
+                cell.set_focusable(false);
+            }
             actions.push((action, button));
         }
 
@@ -336,6 +345,7 @@ impl Component for VmDetailsPage {
         content.add_named(&spinner, Some("loading"));
         content.add_named(&overview, Some("overview"));
         content.add_named(&error, Some("error"));
+        a11y::hide_other_pages(&content);
 
         let xml = gtk::TextBuffer::new(None);
         let xml_view = gtk::TextView::builder()
@@ -402,7 +412,7 @@ impl Component for VmDetailsPage {
                     page_sender.input(VmDetailsMsg::Refresh(obj.clone()));
                 });
                 self.show_summary(&obj.summary());
-                self.content.set_visible_child_name("loading");
+                a11y::show_only(&self.content, "loading");
                 self.vm = Some((obj, handler));
             }
             VmDetailsMsg::Refresh(obj) => {
@@ -412,13 +422,13 @@ impl Component for VmDetailsPage {
             VmDetailsMsg::Loaded(Ok(details)) => {
                 if self.uuid().as_deref() == Some(details.uuid.as_str()) {
                     self.show_details(&details);
-                    self.content.set_visible_child_name("overview");
+                    a11y::show_only(&self.content, "overview");
                 }
             }
             VmDetailsMsg::Loaded(Err(err)) => {
                 self.error
                     .set_description(Some(&format!("{}\n{}", err.message, err.hint)));
-                self.content.set_visible_child_name("error");
+                a11y::show_only(&self.content, "error");
             }
             VmDetailsMsg::Gone => {
                 if let Some((old, handler)) = self.vm.take() {
@@ -428,7 +438,7 @@ impl Component for VmDetailsPage {
             }
             VmDetailsMsg::Retry => {
                 if let Some(uuid) = self.uuid() {
-                    self.content.set_visible_child_name("loading");
+                    a11y::show_only(&self.content, "loading");
                     let _ = sender.output(VmDetailsOutput::Reload(uuid));
                 }
             }

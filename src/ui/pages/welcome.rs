@@ -7,6 +7,7 @@ use relm4::prelude::*;
 
 use crate::backend::DEMO_URI;
 use crate::i18n::gettext_f;
+use crate::ui::a11y;
 
 #[derive(Debug)]
 pub enum WelcomeMsg {
@@ -141,6 +142,7 @@ impl Component for WelcomePage {
             Some("status"),
         );
         stack.add_named(&connecting, Some("connecting"));
+        a11y::hide_other_pages(&stack);
         root.append(&header);
         root.append(&stack);
 
@@ -169,20 +171,20 @@ impl Component for WelcomePage {
                 if self.entry.text().is_empty() {
                     self.entry.set_text(&uri);
                 }
-                self.stack.set_visible_child_name("status");
+                a11y::show_only(&self.stack, "status");
             }
             WelcomeMsg::Connecting(uri) => {
                 self.connecting
                     .set_title(&gettext_f("Connecting to {uri}…", &[("uri", &uri)]));
                 self.error.set_visible(false);
                 self.entry.remove_css_class("error");
-                self.stack.set_visible_child_name("connecting");
+                a11y::show_only(&self.stack, "connecting");
             }
             WelcomeMsg::UriError(text) => {
                 self.error.set_text(&text);
                 self.error.set_visible(true);
                 self.entry.add_css_class("error");
-                self.stack.set_visible_child_name("status");
+                a11y::show_only(&self.stack, "status");
                 self.entry.grab_focus();
             }
             WelcomeMsg::Submit => {

@@ -7,6 +7,9 @@ use gettextrs::gettext;
 
 use crate::ui::a11y;
 
+/// Values longer than this wrap; shorter ones stay on one line.
+const WRAP_AFTER_CHARS: usize = 22;
+
 pub struct InfoGroup {
     group: adw::PreferencesGroup,
     rows: RefCell<Vec<adw::ActionRow>>,
@@ -38,14 +41,17 @@ impl InfoGroup {
         for (title, value) in rows {
             let row = adw::ActionRow::builder().title(glib_escape(&title)).build();
             if !value.is_empty() {
+                // Short values keep one line (a wrapping label would be squeezed to a few
+                // characters by the row); long ones wrap within a readable width.
+                let long = value.chars().count() > WRAP_AFTER_CHARS;
                 let label = gtk::Label::builder()
                     .label(&value)
-                    .selectable(true)
-                    .wrap(true)
+                    .wrap(long)
                     .wrap_mode(gtk::pango::WrapMode::WordChar)
+                    .width_chars(if long { WRAP_AFTER_CHARS as i32 } else { -1 })
+                    .max_width_chars(40)
                     .xalign(1.0)
                     .justify(gtk::Justification::Right)
-                    .max_width_chars(40)
                     .css_classes(["dim-label"])
                     .build();
                 row.add_suffix(&label);

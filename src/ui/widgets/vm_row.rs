@@ -81,6 +81,11 @@ impl VmRow {
             .valign(gtk::Align::Center)
             .css_classes(["flat", "circular"])
             .build();
+        // GTK 4.8 never focuses a list row that has a focusable child, so the row's buttons
+        // stay out of the Tab chain: the keyboard selects rows, Enter opens one, the Menu
+        // key (or Shift+F10) opens its actions, and each action has a shortcut.
+        primary.set_can_focus(false);
+        more.set_can_focus(false);
         for w in [
             state_icon.upcast_ref::<gtk::Widget>(),
             text.upcast_ref(),
@@ -132,6 +137,20 @@ impl VmRow {
         row
     }
 
+    /// Open the menu of other actions (for the Menu key on a focused row).
+    pub fn popup_menu(root: &gtk::Widget) {
+        let mut child = root.first_child();
+        while let Some(widget) = child {
+            if let Some(menu) = widget.downcast_ref::<gtk::MenuButton>() {
+                if menu.is_child_visible() {
+                    menu.popup();
+                }
+                return;
+            }
+            child = widget.next_sibling();
+        }
+    }
+
     fn uuid(&self) -> Option<String> {
         let bound = self.bound.borrow();
         bound.as_ref().map(|(obj, _)| obj.summary().uuid.clone())
@@ -174,10 +193,7 @@ impl VmRow {
         self.memory.set_text(&format::kib(vm.memory_kib));
         // Hidden parts keep their space so the columns line up from row to row.
         self.autostart.set_child_visible(vm.autostart);
-        for class in STATE_CLASSES {
-            self.state_icon.remove_css_class(class);
-        }
-        self.state_icon.add_css_class(state_class(vm.state));
+        format::set_state_class(&self.state_icon, vm.state);
 
         // A screen reader announces the row by the VM's name, then its state.
         a11y::set_label(&self.root, &vm.name);
@@ -190,7 +206,6 @@ impl VmRow {
         match primary_action(vm.state) {
             Some(action) => {
                 self.primary.set_child_visible(true);
-                self.primary.set_can_focus(true);
                 self.primary.set_icon_name(format::action_icon(action));
                 let label = gettext_f(
                     "{action} {name}",
@@ -200,7 +215,6 @@ impl VmRow {
             }
             None => {
                 self.primary.set_child_visible(false);
-                self.primary.set_can_focus(false);
             }
         }
 
@@ -215,7 +229,6 @@ impl VmRow {
             }
         }
         self.more.set_child_visible(menu.n_items() > 0);
-        self.more.set_can_focus(menu.n_items() > 0);
         self.more.set_menu_model(Some(&menu));
         a11y::name_icon_widget(
             &self.more,
@@ -231,17 +244,5 @@ pub fn primary_action(state: VmState) -> Option<VmAction> {
         VmState::Running | VmState::Blocked => Some(VmAction::Shutdown),
         VmState::Paused => Some(VmAction::Resume),
         _ => None,
-    }
-}
-
-const STATE_CLASSES: [&str; 4] = ["state-on", "state-paused", "state-off", "state-error"];
-
-/// CSS class colouring the state icon (style.css).
-fn state_class(state: VmState) -> &'static str {
-    match state {
-        VmState::Running | VmState::Blocked | VmState::ShuttingDown => "state-on",
-        VmState::Paused | VmState::PmSuspended | VmState::Saved => "state-paused",
-        VmState::Crashed => "state-error",
-        VmState::ShutOff | VmState::Unknown => "state-off",
     }
 }
