@@ -97,27 +97,6 @@ pub fn action_failed(action: VmAction, name: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_pick_a_readable_unit() {
-        assert_eq!(bytes(0), "0 B");
-        assert_eq!(bytes(1023), "1023 B");
-        assert_eq!(bytes(1024), "1 KiB");
-        assert_eq!(bytes(1536 * 1024 * 1024), "1.5 GiB");
-        assert_eq!(kib(4 * 1024 * 1024), "4 GiB");
-        assert_eq!(kib(524_288), "512 MiB");
-    }
-
-    #[test]
-    fn counts_use_plural_forms() {
-        assert_eq!(vcpus(1), "1 vCPU");
-        assert_eq!(vcpus(4), "4 vCPUs");
-    }
-}
-
 const STATE_CLASSES: [&str; 4] = ["state-on", "state-paused", "state-off", "state-error"];
 
 /// CSS class colouring the state icon (style.css).
@@ -138,4 +117,25 @@ pub fn set_state_class(widget: &impl gtk::prelude::IsA<gtk::Widget>, state: VmSt
         widget.remove_css_class(class);
     }
     widget.add_css_class(state_class(state));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_pick_a_readable_unit() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(1024), "1 KiB");
+        assert_eq!(bytes(1536 * 1024 * 1024), "1.5 GiB");
+        assert_eq!(kib(4 * 1024 * 1024), "4 GiB");
+        assert_eq!(kib(524_288), "512 MiB");
+    }
+
+    #[test]
+    fn counts_use_plural_forms() {
+        assert_eq!(vcpus(1), "1 vCPU");
+        assert_eq!(vcpus(4), "4 vCPUs");
+    }
 }
