@@ -35,6 +35,17 @@ if [ -n "$rust" ]; then
     [ -f "$out" ] && join="--join-existing"
     xgettext $common $join --language=C --keyword=gettext --keyword=ngettext:1,2 \
         --keyword=pgettext:1c,2 --keyword=npgettext:1c,2,3 \
-        --keyword=gettext_f --keyword=ngettext_f:1,2 --output="$out" $rust
+        --keyword=gettext_f --keyword=ngettext_f:1,2 \
+        --flag=gettext:1:no-c-format --flag=gettext_f:1:no-c-format \
+        --flag=ngettext:1:no-c-format --flag=ngettext:2:no-c-format \
+        --flag=ngettext_f:1:no-c-format --flag=ngettext_f:2:no-c-format \
+        --output="$out" $rust
 fi
 echo "update-pot: wrote $out ($(grep -c '^msgid ' "$out") messages)"
+
+# Bring every translation up to date with the new template (new strings come in untranslated,
+# changed ones fuzzy), so translators work on current files.
+for lang in $(cat po/LINGUAS); do
+    msgmerge --quiet --update --backup=none "po/$lang.po" "$out"
+    echo "update-pot: $(msgfmt --statistics -o /dev/null "po/$lang.po" 2>&1) ($lang)"
+done

@@ -210,7 +210,11 @@ def test_german_translation():
         if 'msgid "Machines"\nmsgstr "Maschinen"' not in f.read():
             raise lib.Skip("po/de.po does not translate \"Machines\" yet")
     app = start(env={"LANGUAGE": "de"})
-    app.find("list item", "Maschinen")
+    app.pointer_click(app.find("list item", "Maschinen"))
+    app.find(lib.ENTRY, "Maschinen durchsuchen")
+    # State labels and action buttons come translated too.
+    app.find("label", "Läuft")
+    app.find("push button", re.compile(r"Herunterfahren"))
 
 
 def test_narrow_window_keyboard_only():

@@ -92,8 +92,8 @@ impl VmRow {
             vcpus.upcast_ref(),
             memory.upcast_ref(),
             autostart.upcast_ref(),
-            primary.upcast_ref(),
-            more.upcast_ref(),
+            slot(&primary).upcast_ref(),
+            slot(&more).upcast_ref(),
         ] {
             root.append(w);
         }
@@ -139,15 +139,19 @@ impl VmRow {
 
     /// Open the menu of other actions (for the Menu key on a focused row).
     pub fn popup_menu(root: &gtk::Widget) {
-        let mut child = root.first_child();
-        while let Some(widget) = child {
+        let mut pending = vec![root.clone()];
+        while let Some(widget) = pending.pop() {
             if let Some(menu) = widget.downcast_ref::<gtk::MenuButton>() {
-                if menu.is_child_visible() {
+                if menu.is_visible() {
                     menu.popup();
                 }
                 return;
             }
-            child = widget.next_sibling();
+            let mut child = widget.first_child();
+            while let Some(c) = child {
+                child = c.next_sibling();
+                pending.push(c);
+            }
         }
     }
 
@@ -205,7 +209,7 @@ impl VmRow {
 
         match primary_action(vm.state) {
             Some(action) => {
-                self.primary.set_child_visible(true);
+                self.primary.set_visible(true);
                 self.primary.set_icon_name(format::action_icon(action));
                 let label = gettext_f(
                     "{action} {name}",
@@ -214,7 +218,7 @@ impl VmRow {
                 a11y::name_icon_widget(&self.primary, &label);
             }
             None => {
-                self.primary.set_child_visible(false);
+                self.primary.set_visible(false);
             }
         }
 
@@ -228,7 +232,7 @@ impl VmRow {
                 );
             }
         }
-        self.more.set_child_visible(menu.n_items() > 0);
+        self.more.set_visible(menu.n_items() > 0);
         self.more.set_menu_model(Some(&menu));
         a11y::name_icon_widget(
             &self.more,
@@ -236,6 +240,17 @@ impl VmRow {
         );
     }
 }
+
+/// A fixed-width place for a row button, so columns line up whether or not the button
+/// shows (a hidden button is also gone from the accessibility tree, unlike an unmapped one).
+fn slot(button: &impl IsA<gtk::Widget>) -> gtk::Box {
+    let slot = gtk::Box::builder().width_request(ROW_BUTTON_SIZE).build();
+    slot.append(button);
+    slot
+}
+
+/// Adwaita's circular button size.
+const ROW_BUTTON_SIZE: i32 = 34;
 
 /// The action a row offers as its one-click button.
 pub fn primary_action(state: VmState) -> Option<VmAction> {
