@@ -63,7 +63,13 @@ fn main() {
         .next()
         .unwrap_or_else(|| "kvm-manager".into());
     if let Err(e) = gtk::init() {
-        eprintln!("kvm-manager: {}: {e}", gettext("cannot open a display"));
+        let display = std::env::var("WAYLAND_DISPLAY")
+            .or_else(|_| std::env::var("DISPLAY"))
+            .unwrap_or_default();
+        eprintln!(
+            "kvm-manager: {} “{display}”: {e}",
+            gettext("cannot open the display")
+        );
         std::process::exit(1);
     }
     let app = relm4::RelmApp::new(config::APP_ID).with_args(vec![argv0]);

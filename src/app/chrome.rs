@@ -121,7 +121,7 @@ impl Chrome {
         let content = gtk::Stack::builder()
             .transition_type(gtk::StackTransitionType::Crossfade)
             .hexpand(true)
-            .width_request(360)
+            .width_request(300)
             .build();
         content.add_named(dashboard, Some("dashboard"));
         content.add_named(machines, Some("machines"));

@@ -199,10 +199,24 @@ def run(argv, check=True, timeout=30):
     return r.stdout
 
 
+_display_ready = False
+
+
+def wait_for_display(timeout=15):
+    """Xvfb may still be starting when the first app is launched on a busy machine: wait
+    until the X server answers, once per run."""
+    global _display_ready
+    if not _display_ready:
+        wait_for(lambda: subprocess.run(["xdotool", "getdisplaygeometry"], capture_output=True)
+                 .returncode == 0, timeout, f"the X server {os.environ.get('DISPLAY')}")
+        _display_ready = True
+
+
 class App:
     """One running instance of an app under test, found in the AT-SPI desktop by its PID."""
 
     def __init__(self, argv=None, uri=None, env=None, timeout=30, name="kvm-manager"):
+        wait_for_display()
         if argv is None:
             if not os.access(APP_BIN, os.X_OK):
                 raise UiError(f"{APP_BIN} does not exist: run `cargo build` first")
@@ -211,8 +225,22 @@ class App:
         self.name = name
         self.env = dict(os.environ)
         self.env.update(env or {})
-        self.log = tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen(argv, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        # On a loaded machine Xvfb sometimes refuses a client it accepts a moment later
+        # (seen here while another Xvfb ran); the app exits at once then: try again.
+        for attempt in range(3):
+            self.log = tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".log",
+                                                   delete=False)
+            self.proc = subprocess.Popen(argv, env=self.env, stdout=self.log,
+                                         stderr=subprocess.STDOUT)
+            try:
+                self.proc.wait(1.0)
+            except subprocess.TimeoutExpired:
+                break
+            if "cannot open the display" not in self.output():
+                break
+            print(f"{name} could not open the display (attempt {attempt + 1}); retrying",
+                  flush=True)
+            time.sleep(1)
         LIVE_APPS.append(self)
         self.started = time.monotonic()
         self.root = None

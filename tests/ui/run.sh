@@ -37,9 +37,10 @@ export XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home/data" \
 
 # Stable pixels and an English baseline; tests that want German set LANGUAGE=de per app.
 export GDK_BACKEND=x11 GSK_RENDERER=cairo GTK_A11Y=atspi NO_AT_BRIDGE=0 \
-    LANG=C.UTF-8 LC_ALL= LANGUAGE=C GTK_THEME= ADW_DISABLE_PORTAL=1 \
+    LANG=C.UTF-8 LC_ALL= LANGUAGE=C ADW_DISABLE_PORTAL=1 \
     GSETTINGS_SCHEMA_DIR="$repo/build/schemas" PYTHONDONTWRITEBYTECODE=1
-unset WAYLAND_DISPLAY DISPLAY 2>/dev/null || true
+# An empty GTK_THEME still counts as set: GTK then skips libadwaita's stylesheet.
+unset WAYLAND_DISPLAY DISPLAY GTK_THEME 2>/dev/null || true
 
 # The app finds its schema itself when run from target/; compiling it here as well makes
 # the settings visible to `gsettings` in tests.
@@ -55,6 +56,9 @@ esac
 
 # One hard limit for the whole session so a hung app cannot hang CI.
 # shellcheck disable=SC2086 # $cmd is split into words on purpose
+# XVFB_SERVERNUM pins the display number (parallel runs on one machine); default: first free.
+if [ -n "${XVFB_SERVERNUM:-}" ]; then server="-n $XVFB_SERVERNUM"; else server="-a"; fi
+# shellcheck disable=SC2086 # $server is two words on purpose
 exec timeout --kill-after=10 "${UI_RUN_TIMEOUT:-1500}" \
-    xvfb-run -a -s '-screen 0 1280x800x24 -nolisten tcp' \
+    xvfb-run $server -s '-screen 0 1280x800x24 -nolisten tcp' \
     dbus-run-session -- $cmd

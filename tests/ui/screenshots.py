@@ -51,8 +51,22 @@ def pages(app):
     def dashboard():
         open_sidebar(app, "Dashboard")
 
+    def xml():
+        details()
+        app.pointer_click(app.find("page tab", "XML"))
+        app.find(name="Domain XML")
+
+    def welcome():
+        app.find("push button", "Open Demo Connection")
+
     return [("dashboard", dashboard), ("machines", machines), ("details", details),
-            ("force-off-dialog", force_off_dialog)]
+            ("details-xml", xml), ("force-off-dialog", force_off_dialog),
+            ("welcome", welcome)]
+
+
+# Pages shown on another connection than the fixture: the welcome page appears when the
+# daemon cannot be reached (a socket path that does not exist).
+URIS = {"welcome": "qemu:///system?socket=/nonexistent/libvirt-sock"}
 
 
 def main():
@@ -62,7 +76,7 @@ def main():
         for width, height in SIZES:
             for index in range(len(pages(None))):
                 name = pages(None)[index][0]
-                app = lib.App(uri=ui.uri(), env={"ADW_DEBUG_COLOR_SCHEME": value})
+                app = lib.App(uri=URIS.get(name, ui.uri()), env={"ADW_DEBUG_COLOR_SCHEME": value})
                 try:
                     app.resize(width, height)
                     go = pages(app)[index][1]

@@ -216,6 +216,8 @@ impl Component for MachinesPage {
             .placeholder_text(gettext("Search machines"))
             .hexpand(true)
             .build();
+        // Shrinks to a few characters so the toolbar fits a 360 px phone-sized window.
+        search.set_width_chars(6);
         a11y::set_label(&search, &gettext("Search machines"));
         {
             let sender = sender.clone();
