@@ -1,0 +1,86 @@
+#!/bin/sh
+# Live tests: bring the rig up, run the backend live tests (tests/live.rs) and the live UI
+# test (tests/ui/live_machines.py) against it, and always take the rig down again (also on
+# failure, Ctrl-C, SIGTERM, SIGHUP). Prints the time of every step and the total.
+#
+#   tests/live/run.sh               everything
+#   tests/live/run.sh --no-ui       backend live tests only
+#
+# Needs root (libvirtd, QEMU, the guest's serial pty). Run as another user it says so and
+# exits 0, so `make test` still works on a developer's box; KVMM_LIVE_REQUIRED=1 makes
+# that a failure instead (CI). Honours CARGO and CARGO_TARGET_DIR.
+set -eu
+cd "$(dirname "$0")/../.."
+repo="$(pwd)"
+
+ui=1
+[ "${1:-}" = "--no-ui" ] && ui=0
+
+if [ "$(id -u)" != 0 ]; then
+    echo "live tests: SKIPPED (they need root for libvirtd and QEMU; run as root: tests/live/run.sh)"
+    [ "${KVMM_LIVE_REQUIRED:-0}" = 1 ] && exit 1
+    exit 0
+fi
+
+CARGO="${CARGO:-cargo}"
+target="${CARGO_TARGET_DIR:-$repo/target}"
+state="$repo/build/live"
+mkdir -p "$state"
+timings="$state/timings.txt"
+: >"$timings"
+started=$(date +%s%N)
+
+# step NAME COMMAND...: run it, print and record how long it took.
+step() {
+    name=$1
+    shift
+    echo "==> $name" >&2
+    t0=$(date +%s%N)
+    rc=0
+    "$@" || rc=$?
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    mark=""
+    [ $rc = 0 ] || mark=" (failed: $rc)"
+    line=$(printf '%-22s %4d.%d s%s' "$name" $((ms / 1000)) $((ms % 1000 / 100)) "$mark")
+    echo "$line" >>"$timings"
+    echo "<== $line" >&2
+    return $rc
+}
+
+rig_up() {
+    /usr/bin/python3 tests/live/rig.py up >"$state/rig.json"
+}
+
+rig_down() {
+    /usr/bin/python3 tests/live/rig.py down
+}
+
+finish() {
+    rc=$?
+    trap - EXIT INT TERM HUP
+    step "rig down" rig_down || rc=1
+    ms=$((($(date +%s%N) - started) / 1000000))
+    echo "--- live test timings ---" >&2
+    cat "$timings" >&2
+    printf '%-22s %4d.%d s\n' "total" $((ms / 1000)) $((ms % 1000 / 100)) | tee -a "$timings" >&2
+    [ $rc = 0 ] && echo "live tests: OK" >&2 || echo "live tests: FAILED ($rc)" >&2
+    exit $rc
+}
+trap finish EXIT
+trap 'exit 130' INT TERM HUP
+
+# Inside `step` errexit is off (the call is part of an || list): chain with &&.
+build() {
+    "$CARGO" build --bin kvm-manager && "$CARGO" test --no-run --test live
+}
+
+step "build" build
+step "rig up" rig_up
+host_ip=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["host_ip"])' \
+    "$state/rig.json")
+export KVMM_LIVE=1 KVMM_LIVE_HOST_IP="$host_ip"
+step "backend live tests" "$CARGO" test --test live -- --test-threads=1
+if [ $ui = 1 ]; then
+    export KVM_MANAGER_BIN="$target/debug/kvm-manager" UI_RUN_TIMEOUT=300
+    step "UI live test" tests/ui/run.sh tests/ui/live_machines.py
+fi

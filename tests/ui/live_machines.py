@@ -1,0 +1,59 @@
+"""Live UI test: the machines page against a real libvirtd with the rig's guest.
+
+Not picked up by the plain UI run (its name does not start with test_): it needs the live
+rig (root, libvirtd, the kvmm-test-guest domain), so tests/live/run.sh brings the rig up
+and runs `tests/ui/run.sh tests/ui/live_machines.py` with KVMM_LIVE=1.
+
+A person's path: open the app on qemu:///system, find the guest with Ctrl+F, press its
+Start button, watch the row say Running; then the guest is pulled off from outside the app
+(virsh destroy) and the row says Shut Off: both changes reach the row through libvirt
+events, the app never re-lists.
+"""
+import os
+import subprocess
+
+import lib
+import test_machines as tm
+
+URI = "qemu:///system"
+DOMAIN = "kvmm-test-guest"
+
+
+def virsh(*args, check=True):
+    r = subprocess.run(["virsh", "-q", "-c", URI, *args], capture_output=True, text=True,
+                       timeout=60)
+    if check and r.returncode != 0:
+        raise lib.UiError(f"virsh {' '.join(args)}: {r.stderr.strip()}")
+    return r.stdout.strip()
+
+
+def domstate():
+    return virsh("domstate", DOMAIN, check=False)
+
+
+def test_start_and_force_off_a_real_guest():
+    if os.environ.get("KVMM_LIVE") != "1":
+        raise lib.Skip("needs the live rig: run tests/live/run.sh")
+    if domstate() != "shut off":
+        virsh("destroy", DOMAIN, check=False)
+    lib.wait_for(lambda: domstate() == "shut off", 30, f"{DOMAIN} off before the test")
+
+    app = lib.App(uri=URI)
+    lib.wait_for(lambda: lib.name_of(app.window).startswith(tm.WINDOW_TITLE), 10,
+                 "the main window")
+    tm.open_machines(app)
+    app.key("ctrl+f")
+    lib.run(["xdotool", "type", "--delay", "15", "--", DOMAIN])
+    lib.wait_for(lambda: list(tm.rows(app)) == [DOMAIN], 15,
+                 f"only {DOMAIN!r} listed after Ctrl+F and typing (listed: {list(tm.rows(app))})")
+    tm.wait_row_state(app, DOMAIN, "Shut Off")
+
+    start = app.find("push button", f"Start {DOMAIN}")
+    app.click(start)
+    tm.wait_row_state(app, DOMAIN, "Running")
+    assert domstate() == "running", f"libvirt says {domstate()!r}"
+
+    virsh("destroy", DOMAIN)
+    tm.wait_row_state(app, DOMAIN, "Shut Off")
+    # The row offers Start again.
+    app.find("push button", f"Start {DOMAIN}")
