@@ -79,7 +79,7 @@ step "rig up" rig_up
 host_ip=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["host_ip"])' \
     "$state/rig.json")
 export KVMM_LIVE=1 KVMM_LIVE_HOST_IP="$host_ip"
-step "backend live tests" "$CARGO" test --test live -- --test-threads=1
+step "backend live tests" "$CARGO" test --test live -- --test-threads=1 --nocapture
 if [ $ui = 1 ]; then
     export KVM_MANAGER_BIN="$target/debug/kvm-manager" UI_RUN_TIMEOUT=300
     step "UI live test" tests/ui/run.sh tests/ui/live_machines.py

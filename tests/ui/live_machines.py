@@ -11,6 +11,7 @@ events, the app never re-lists.
 """
 import os
 import subprocess
+import time
 
 import lib
 import test_machines as tm
@@ -38,22 +39,34 @@ def test_start_and_force_off_a_real_guest():
         virsh("destroy", DOMAIN, check=False)
     lib.wait_for(lambda: domstate() == "shut off", 30, f"{DOMAIN} off before the test")
 
+    t0 = time.monotonic()
+
+    def mark(what):
+        print(f"  {what}: {time.monotonic() - t0:.1f}s", flush=True)
+
     app = lib.App(uri=URI)
     lib.wait_for(lambda: lib.name_of(app.window).startswith(tm.WINDOW_TITLE), 10,
                  "the main window")
     tm.open_machines(app)
     app.key("ctrl+f")
     lib.run(["xdotool", "type", "--delay", "15", "--", DOMAIN])
+    entry = app.find(lib.ENTRY, "Search machines")
+    lib.wait_for(lambda: lib.text_of_entry(entry) == DOMAIN, 5,
+                 f"Ctrl+F to put {DOMAIN!r} in the search field "
+                 f"(it has {lib.text_of_entry(entry)!r})")
     lib.wait_for(lambda: list(tm.rows(app)) == [DOMAIN], 15,
                  f"only {DOMAIN!r} listed after Ctrl+F and typing (listed: {list(tm.rows(app))})")
     tm.wait_row_state(app, DOMAIN, "Shut Off")
+    mark("app up, guest found with Ctrl+F")
 
     start = app.find("push button", f"Start {DOMAIN}")
     app.click(start)
     tm.wait_row_state(app, DOMAIN, "Running")
     assert domstate() == "running", f"libvirt says {domstate()!r}"
+    mark("row shows Running")
 
     virsh("destroy", DOMAIN)
     tm.wait_row_state(app, DOMAIN, "Shut Off")
+    mark("row shows Shut Off after virsh destroy")
     # The row offers Start again.
     app.find("push button", f"Start {DOMAIN}")
