@@ -30,21 +30,23 @@ timings="$state/timings.txt"
 : >"$timings"
 started=$(date +%s%N)
 
-# step NAME COMMAND...: run it, print and record how long it took.
+# step NAME COMMAND...: run it, print and record how long it took. (sh has no locals:
+# the step_ prefix keeps these apart from the caller's variables.)
 step() {
-    name=$1
+    step_name=$1
     shift
-    echo "==> $name" >&2
-    t0=$(date +%s%N)
-    rc=0
-    "$@" || rc=$?
-    ms=$((($(date +%s%N) - t0) / 1000000))
-    mark=""
-    [ $rc = 0 ] || mark=" (failed: $rc)"
-    line=$(printf '%-22s %4d.%d s%s' "$name" $((ms / 1000)) $((ms % 1000 / 100)) "$mark")
-    echo "$line" >>"$timings"
-    echo "<== $line" >&2
-    return $rc
+    echo "==> $step_name" >&2
+    step_t0=$(date +%s%N)
+    step_rc=0
+    "$@" || step_rc=$?
+    step_ms=$((($(date +%s%N) - step_t0) / 1000000))
+    step_mark=""
+    [ $step_rc = 0 ] || step_mark=" (failed: $step_rc)"
+    step_line=$(printf '%-22s %4d.%d s%s' "$step_name" $((step_ms / 1000)) \
+        $((step_ms % 1000 / 100)) "$step_mark")
+    echo "$step_line" >>"$timings"
+    echo "<== $step_line" >&2
+    return $step_rc
 }
 
 rig_up() {
@@ -58,7 +60,7 @@ rig_down() {
 finish() {
     rc=$?
     trap - EXIT INT TERM HUP
-    step "rig down" rig_down || rc=1
+    step "rig down" rig_down || rc=$((rc == 0 ? 1 : rc))
     ms=$((($(date +%s%N) - started) / 1000000))
     echo "--- live test timings ---" >&2
     cat "$timings" >&2

@@ -34,10 +34,11 @@ pub fn enabled(test: &str) -> bool {
     if std::env::var("KVMM_LIVE").as_deref() == Ok("1") {
         return true;
     }
-    let _ = writeln!(
-        std::io::stderr(),
-        "live test {test}: SKIPPED (needs root, libvirtd and the rig's guest; run tests/live/run.sh or `make live-test`)"
+    // One write per line, so lines of tests running in parallel do not interleave.
+    let line = format!(
+        "live test {test}: SKIPPED (set KVMM_LIVE=1; needs root, libvirtd and the rig's guest: run tests/live/run.sh or `make live-test`)\n"
     );
+    let _ = std::io::stderr().write_all(line.as_bytes());
     false
 }
 
