@@ -44,7 +44,13 @@ def test_start_and_force_off_a_real_guest():
     def mark(what):
         print(f"  {what}: {time.monotonic() - t0:.1f}s", flush=True)
 
-    app = lib.App(uri=URI)
+    try:
+        app = lib.App(uri=URI)
+    except lib.UiError as e:
+        probe = subprocess.run(["xdpyinfo"], capture_output=True, text=True)
+        raise lib.UiError(f"{e}\n--- DISPLAY={os.environ.get('DISPLAY')!r}, xdpyinfo: "
+                          f"{probe.returncode} {(probe.stdout or probe.stderr)[:300]!r}; "
+                          f"/tmp/.X11-unix: {sorted(os.listdir('/tmp/.X11-unix'))}") from None
     lib.wait_for(lambda: lib.name_of(app.window).startswith(tm.WINDOW_TITLE), 10,
                  "the main window")
     tm.open_machines(app)

@@ -54,7 +54,10 @@ case "$mode" in
 esac
 
 # One hard limit for the whole session so a hung app cannot hang CI.
+# -noreset: without it Xvfb resets whenever its last client leaves, e.g. when
+# at-spi-bus-launcher (activated on the session bus) has set its root-window property and
+# disconnected; an app connecting during that reset fails with "Failed to initialize GTK".
 # shellcheck disable=SC2086 # $cmd is split into words on purpose
 exec timeout --kill-after=10 "${UI_RUN_TIMEOUT:-1500}" \
-    xvfb-run -a -s '-screen 0 1280x800x24 -nolisten tcp' \
+    xvfb-run -a -s '-screen 0 1280x800x24 -nolisten tcp -noreset' \
     dbus-run-session -- $cmd
