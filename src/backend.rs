@@ -8,7 +8,8 @@
 //!
 //! Inside: `callbacks` (FFI registration), `link` (one open connection), `reconnect`
 //! (backoff while disconnected), `details` (details + capacities), [`summary`] (list rows),
-//! [`lifecycle`] (actions), [`host`], [`xml`] (domain XML parsing), [`error`] (typed errors).
+//! [`lifecycle`] (actions), [`stats`] (bulk resource counters), [`snapshot`] (internal
+//! snapshots), [`host`], [`xml`] (domain XML parsing), [`error`] (typed errors).
 
 mod callbacks;
 mod details;
@@ -18,6 +19,8 @@ pub mod host;
 pub mod lifecycle;
 mod link;
 mod reconnect;
+pub mod snapshot;
+pub mod stats;
 pub mod summary;
 pub mod types;
 pub mod worker;

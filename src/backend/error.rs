@@ -120,7 +120,17 @@ pub fn classify(code: ErrorNumber, domain: ErrorDomain, message: &str, phase: Ph
     ]
     .iter()
     .any(|m| msg.contains(m));
-    let permission = msg.contains("permission denied") || msg.contains("authentication");
+    // The daemon authorizes non-root clients through polkit over the system D-Bus; where
+    // either is missing it refuses them with "Unable to get system bus connection: ... No
+    // such file or directory", which must not read as a missing daemon.
+    let permission = [
+        "permission denied",
+        "authentication",
+        "polkit",
+        "system bus",
+    ]
+    .iter()
+    .any(|m| msg.contains(m));
 
     // "no connection driver available for foo:///" (VIR_ERR_NO_CONNECT or NO_SUPPORT,
     // depending on the version): the scheme names no driver.
@@ -229,6 +239,15 @@ mod tests {
                 N::SystemError,
                 D::Rpc,
                 "Failed to connect socket to '/run/libvirt/libvirt-sock': Permission denied"
+            ),
+            ErrorKind::PermissionDenied
+        );
+        // Live: a non-root user on a host without a system D-Bus (so no polkit).
+        assert_eq!(
+            open(
+                N::InternalError,
+                D::Rpc,
+                "internal error: Unable to get system bus connection: Could not connect: No such file or directory"
             ),
             ErrorKind::PermissionDenied
         );

@@ -55,10 +55,12 @@ case "$mode" in
 esac
 
 # One hard limit for the whole session so a hung app cannot hang CI.
-# shellcheck disable=SC2086 # $cmd is split into words on purpose
+# -noreset: without it Xvfb resets whenever its last client leaves, e.g. when
+# at-spi-bus-launcher (activated on the session bus) has set its root-window property and
+# disconnected; an app connecting during that reset fails with "Failed to initialize GTK".
 # XVFB_SERVERNUM pins the display number (parallel runs on one machine); default: first free.
 if [ -n "${XVFB_SERVERNUM:-}" ]; then server="-n $XVFB_SERVERNUM"; else server="-a"; fi
-# shellcheck disable=SC2086 # $server is two words on purpose
+# shellcheck disable=SC2086 # $server and $cmd are split into words on purpose
 exec timeout --kill-after=10 "${UI_RUN_TIMEOUT:-1500}" \
-    xvfb-run $server -s '-screen 0 1280x800x24 -nolisten tcp' \
+    xvfb-run $server -s '-screen 0 1280x800x24 -nolisten tcp -noreset' \
     dbus-run-session -- $cmd

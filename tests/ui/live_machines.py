@@ -1,0 +1,78 @@
+"""Live UI test: the machines page against a real libvirtd with the rig's guest.
+
+Not picked up by the plain UI run (its name does not start with test_): it needs the live
+rig (root, libvirtd, the kvmm-test-guest domain), so tests/live/run.sh brings the rig up
+and runs `tests/ui/run.sh tests/ui/live_machines.py` with KVMM_LIVE=1.
+
+A person's path: open the app on qemu:///system, find the guest with Ctrl+F, press its
+Start button, watch the row say Running; then the guest is pulled off from outside the app
+(virsh destroy) and the row says Shut Off: both changes reach the row through libvirt
+events, the app never re-lists.
+"""
+import os
+import subprocess
+import time
+
+import lib
+import test_machines as tm
+
+URI = "qemu:///system"
+DOMAIN = "kvmm-test-guest"
+
+
+def virsh(*args, check=True):
+    r = subprocess.run(["virsh", "-q", "-c", URI, *args], capture_output=True, text=True,
+                       timeout=60)
+    if check and r.returncode != 0:
+        raise lib.UiError(f"virsh {' '.join(args)}: {r.stderr.strip()}")
+    return r.stdout.strip()
+
+
+def domstate():
+    return virsh("domstate", DOMAIN, check=False)
+
+
+def test_start_and_force_off_a_real_guest():
+    if os.environ.get("KVMM_LIVE") != "1":
+        raise lib.Skip("needs the live rig: run tests/live/run.sh")
+    if domstate() != "shut off":
+        virsh("destroy", DOMAIN, check=False)
+    lib.wait_for(lambda: domstate() == "shut off", 30, f"{DOMAIN} off before the test")
+
+    t0 = time.monotonic()
+
+    def mark(what):
+        print(f"  {what}: {time.monotonic() - t0:.1f}s", flush=True)
+
+    try:
+        app = lib.App(uri=URI)
+    except lib.UiError as e:
+        probe = subprocess.run(["xdpyinfo"], capture_output=True, text=True)
+        raise lib.UiError(f"{e}\n--- DISPLAY={os.environ.get('DISPLAY')!r}, xdpyinfo: "
+                          f"{probe.returncode} {(probe.stdout or probe.stderr)[:300]!r}; "
+                          f"/tmp/.X11-unix: {sorted(os.listdir('/tmp/.X11-unix'))}") from None
+    lib.wait_for(lambda: lib.name_of(app.window).startswith(tm.WINDOW_TITLE), 10,
+                 "the main window")
+    tm.open_machines(app)
+    app.key("ctrl+f")
+    lib.run(["xdotool", "type", "--delay", "15", "--", DOMAIN])
+    entry = app.find(lib.ENTRY, "Search machines")
+    lib.wait_for(lambda: lib.text_of_entry(entry) == DOMAIN, 5,
+                 f"Ctrl+F to put {DOMAIN!r} in the search field "
+                 f"(it has {lib.text_of_entry(entry)!r})")
+    lib.wait_for(lambda: list(tm.rows(app)) == [DOMAIN], 15,
+                 f"only {DOMAIN!r} listed after Ctrl+F and typing (listed: {list(tm.rows(app))})")
+    tm.wait_row_state(app, DOMAIN, "Shut Off")
+    mark("app up, guest found with Ctrl+F")
+
+    start = app.find("push button", f"Start {DOMAIN}")
+    app.click(start)
+    tm.wait_row_state(app, DOMAIN, "Running")
+    assert domstate() == "running", f"libvirt says {domstate()!r}"
+    mark("row shows Running")
+
+    virsh("destroy", DOMAIN)
+    tm.wait_row_state(app, DOMAIN, "Shut Off")
+    mark("row shows Shut Off after virsh destroy")
+    # The row offers Start again.
+    app.find("push button", f"Start {DOMAIN}")
