@@ -225,22 +225,8 @@ class App:
         self.name = name
         self.env = dict(os.environ)
         self.env.update(env or {})
-        # On a loaded machine Xvfb sometimes refuses a client it accepts a moment later
-        # (seen here while another Xvfb ran); the app exits at once then: try again.
-        for attempt in range(3):
-            self.log = tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".log",
-                                                   delete=False)
-            self.proc = subprocess.Popen(argv, env=self.env, stdout=self.log,
-                                         stderr=subprocess.STDOUT)
-            try:
-                self.proc.wait(1.0)
-            except subprocess.TimeoutExpired:
-                break
-            if "cannot open the display" not in self.output():
-                break
-            print(f"{name} could not open the display (attempt {attempt + 1}); retrying",
-                  flush=True)
-            time.sleep(1)
+        self.log = tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen(argv, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         LIVE_APPS.append(self)
         self.started = time.monotonic()
         self.root = None
