@@ -49,7 +49,7 @@ run: deps-run locale
 test: deps-test lint unit live-test meson-test ui-test
 
 lint: deps-build
-	scripts/check-potfiles.sh
+	scripts/check-i18n.sh
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 

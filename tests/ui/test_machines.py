@@ -257,3 +257,52 @@ def _toplevel(acc):
             return node
         node = parent
     return node
+
+
+def test_state_filter_and_sort():
+    app = start()
+    open_machines(app)
+    lib.wait_for(lambda: len(rows(app)) > 2, 10, "the machines list")
+    # Filter by state: open the drop-down, move to "Paused" (All, Running, Paused) with the
+    # keyboard and choose it, as a keyboard user would.
+    windows_before = len(app.window_ids())
+    app.pointer_click(app.find(name="Filter by state"))
+    lib.wait_for(lambda: len(app.window_ids()) > windows_before, 5, "the state list")
+    app.key("Down", "Down", "Return")
+    lib.wait_for(lambda: set(row_state(i) for i in rows(app).values()) == {"Paused"}, 10,
+                 f"only paused machines (listed: { {n: row_state(i) for n, i in rows(app).items()} })")
+    # Sort by state: with "All States" again, rows come grouped by state.
+    app.pointer_click(app.find(name="Filter by state"))
+    app.key("Up", "Up", "Return")
+    lib.wait_for(lambda: len(rows(app)) > 2, 10, "every machine listed again")
+    by_name = list(rows(app))
+    assert by_name == sorted(by_name), f"not sorted by name: {by_name}"
+    app.pointer_click(app.find(name="Sort by"))
+    app.key("Down", "Return")
+    lib.wait_for(lambda: list(rows(app)) != by_name, 10, "the order to change when sorted by state")
+
+
+def test_dashboard_shows_the_host():
+    app = start()
+    app.pointer_click(app.find("list item", "Dashboard"))
+    for title in ("Host name", "Hypervisor", "Libvirt version", "Model", "Total", "Free"):
+        app.find(name=title)
+    # The test driver's host: 16 logical CPUs and 32 GiB of memory.
+    app.find("label", "16")
+    app.find("label", "32 GiB")
+
+
+def test_vanished_machine_closes_its_page_with_a_message():
+    if not os.path.exists(STATES_FIXTURE):
+        raise lib.Skip("needs the states fixture (its transient machine)")
+    app = start()
+    open_machines(app)
+    open_details(app, search(app, "transient-job"))
+    wait_details_state(app, "Running")
+    # Forcing off a transient machine removes it: the page says so instead of going stale.
+    press(app, "Force Off")
+    app.find(name="Force Off \u201ctransient-job\u201d?")
+    dialog_buttons = [b for b in app.find_all("push button", "Force Off")
+                      if _toplevel(b) != app.window]
+    app.click(dialog_buttons[0])
+    app.find(name=re.compile(r"transient-job\u201d no longer exists"))

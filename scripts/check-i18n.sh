@@ -1,0 +1,23 @@
+#!/bin/sh
+# Fail when a source file calls gettext but is not listed in po/POTFILES.in (a visible
+# string would silently escape translation), or when a shipped translation is incomplete
+# (German is the one kept complete, to prove the path end to end).
+set -eu
+cd "$(dirname "$0")/.."
+missing=0
+for f in $(grep -rlE 'gettext\(|gettext_f\(|translatable=' src resources | grep -v '^src/i18n.rs$' | sort); do
+    if ! grep -qx "$f" po/POTFILES.in; then
+        echo "check-i18n: $f has translatable strings but is not in po/POTFILES.in" >&2
+        missing=1
+    fi
+done
+for lang in $(cat po/LINGUAS); do
+    # msgfmt prints e.g. "180 translated messages, 2 fuzzy translations, 1 untranslated message."
+    stats=$(msgfmt --check --statistics -o /dev/null "po/$lang.po" 2>&1) || { echo "$stats" >&2; missing=1; }
+    case "$stats" in
+        *fuzzy*|*untranslated*)
+            echo "check-i18n: po/$lang.po is incomplete ($stats); run make pot and translate" >&2
+            missing=1 ;;
+    esac
+done
+exit $missing
