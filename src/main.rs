@@ -35,6 +35,17 @@ fn parse_args() -> Result<AppInit, String> {
     Ok(init)
 }
 
+/// When the cairo renderer is asked for (remote X, Xvfb, software-only machines), GTK 4.8 on
+/// X11 would still load the whole GL stack (Mesa, LLVM: about 50 MB) just to pick a visual.
+/// Tell it not to, unless the user set GDK_DEBUG themselves.
+fn prefer_no_gl() {
+    let cairo = std::env::var("GSK_RENDERER").is_ok_and(|r| r == "cairo");
+    if cairo && std::env::var_os("GDK_DEBUG").is_none() {
+        // SAFETY: called before any other thread exists (logging and gettext set up only).
+        unsafe { std::env::set_var("GDK_DEBUG", "gl-disable") };
+    }
+}
+
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
 
@@ -62,6 +73,7 @@ fn main() {
     let argv0 = std::env::args()
         .next()
         .unwrap_or_else(|| "kvm-manager".into());
+    prefer_no_gl();
     if let Err(e) = gtk::init() {
         let display = std::env::var("WAYLAND_DISPLAY")
             .or_else(|_| std::env::var("DISPLAY"))

@@ -126,6 +126,23 @@ impl VmRow {
         }
         row.root.insert_action_group("row", Some(&group));
 
+        // The menu is built when it opens: a menu model set up front makes GTK build a
+        // popover per row, and GTK 4.8's ListView keeps up to 200 rows alive.
+        let weak = Rc::downgrade(&row);
+        row.more.set_create_popup_func(move |button| {
+            let Some(state) = weak.upgrade().and_then(|r| r.state()) else {
+                return;
+            };
+            let menu = gio::Menu::new();
+            for action in secondary_actions(state) {
+                menu.append(
+                    Some(&format::action(action)),
+                    Some(&format!("row.{}", action.id())),
+                );
+            }
+            button.set_menu_model(Some(&menu));
+        });
+
         let weak = Rc::downgrade(&row);
         row.primary.connect_clicked(move |_| {
             let Some(row) = weak.upgrade() else { return };
@@ -160,13 +177,13 @@ impl VmRow {
         bound.as_ref().map(|(obj, _)| obj.summary().uuid.clone())
     }
 
+    fn state(&self) -> Option<VmState> {
+        let bound = self.bound.borrow();
+        bound.as_ref().map(|(obj, _)| obj.summary().state)
+    }
+
     fn primary_action(&self) -> Option<VmAction> {
-        let state = self
-            .bound
-            .borrow()
-            .as_ref()
-            .map(|(obj, _)| obj.summary().state)?;
-        primary_action(state)
+        primary_action(self.state()?)
     }
 
     pub fn bind(self: &Rc<Self>, obj: &VmObject) {
@@ -222,23 +239,24 @@ impl VmRow {
             }
         }
 
-        let menu = gio::Menu::new();
-        let primary = primary_action(vm.state);
-        for action in vm.state.valid_actions() {
-            if Some(*action) != primary {
-                menu.append(
-                    Some(&format::action(*action)),
-                    Some(&format!("row.{}", action.id())),
-                );
-            }
-        }
-        self.more.set_visible(menu.n_items() > 0);
-        self.more.set_menu_model(Some(&menu));
+        self.more
+            .set_visible(!secondary_actions(vm.state).is_empty());
         a11y::name_icon_widget(
             &self.more,
             &gettext_f("More actions for {name}", &[("name", &vm.name)]),
         );
     }
+}
+
+/// The actions a row's menu offers: the valid ones except the primary button's.
+fn secondary_actions(state: VmState) -> Vec<VmAction> {
+    let primary = primary_action(state);
+    state
+        .valid_actions()
+        .iter()
+        .copied()
+        .filter(|a| Some(*a) != primary)
+        .collect()
 }
 
 /// A fixed-width place for a row button, so columns line up whether or not the button
