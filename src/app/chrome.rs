@@ -144,6 +144,7 @@ impl Chrome {
             let sender = sender.clone();
             leaflet.connect_folded_notify(move |l| sender.input(AppMsg::Folded(l.is_folded())));
         }
+        a11y::follow_leaflet(&leaflet);
 
         // Connection banner (adw::Banner arrives with libadwaita 1.3).
         let banner_label = gtk::Label::builder()

@@ -16,6 +16,12 @@ extern "C" {
         properties: *mut gtk::ffi::GtkAccessibleProperty,
         values: *const gtk::glib::gobject_ffi::GValue,
     );
+    fn gtk_accessible_update_state_value(
+        accessible: *mut std::ffi::c_void,
+        n_states: std::os::raw::c_int,
+        states: *mut gtk::ffi::GtkAccessibleState,
+        values: *const gtk::glib::gobject_ffi::GValue,
+    );
     fn gtk_accessible_reset_property(
         accessible: *mut std::ffi::c_void,
         property: gtk::ffi::GtkAccessibleProperty,
@@ -40,6 +46,38 @@ fn set_string_property(widget: &impl IsA<gtk::Widget>, prop: gtk::AccessibleProp
 /// Sets the name a screen reader announces for `widget`.
 pub fn set_label(widget: &impl IsA<gtk::Widget>, label: &str) {
     set_string_property(widget, gtk::AccessibleProperty::Label, label);
+}
+
+/// Marks `widget` (and what it contains) as hidden from assistive technologies, or not.
+pub fn set_hidden(widget: &impl IsA<gtk::Widget>, hidden: bool) {
+    let value = hidden.to_value();
+    let mut states = [gtk::AccessibleState::Hidden.into_glib()];
+    // SAFETY: one state and one initialised boolean GValue, as GTK expects; GTK copies it.
+    unsafe {
+        gtk_accessible_update_state_value(
+            widget.as_ref().as_ptr() as *mut std::ffi::c_void,
+            1,
+            states.as_mut_ptr(),
+            value.to_glib_none().0,
+        );
+    }
+}
+
+/// Keeps the pages of a folded leaflet that are off screen out of the accessibility tree
+/// (GTK 4.8 would present the hidden sidebar as if it were there).
+pub fn follow_leaflet(leaflet: &adw::Leaflet) {
+    fn sync(leaflet: &adw::Leaflet) {
+        let folded = leaflet.is_folded();
+        let current = leaflet.visible_child();
+        let mut child = leaflet.first_child();
+        while let Some(widget) = child {
+            child = widget.next_sibling();
+            set_hidden(&widget, folded && Some(&widget) != current.as_ref());
+        }
+    }
+    leaflet.connect_folded_notify(sync);
+    leaflet.connect_visible_child_notify(sync);
+    sync(leaflet);
 }
 
 /// Drops an explicit accessible name, so the name comes from the widget's content again.

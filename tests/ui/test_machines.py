@@ -238,6 +238,11 @@ def test_narrow_window_keyboard_only():
     focus_by_tab(app, back)
     app.key("Return")
     find_row(app, name)
+    # Folded, the sidebar is off screen: a screen reader must not find it there either.
+    app.absent("list item", "Dashboard", timeout=5)
+    press(app, "Back")
+    app.pointer_click(app.find("list item", "Dashboard"))
+    app.find(name="Hypervisor")
 
 
 def focus_by_tab(app, target, limit=60):
