@@ -36,14 +36,14 @@ pub struct VmRow {
 impl VmRow {
     pub fn new(on_action: ActionHandler) -> Rc<Self> {
         let root = gtk::Box::builder()
-            .spacing(12)
+            .spacing(6)
             .margin_start(12)
             .margin_end(6)
             .margin_top(6)
             .margin_bottom(6)
             .css_classes(["vm-row"])
             .build();
-        let state_icon = gtk::Image::builder().pixel_size(16).build();
+        let state_icon = gtk::Image::builder().pixel_size(16).margin_end(6).build();
         let text = gtk::Box::builder()
             .orientation(gtk::Orientation::Vertical)
             .hexpand(true)
@@ -56,17 +56,18 @@ impl VmRow {
             .build();
         let state = gtk::Label::builder()
             .xalign(0.0)
+            .ellipsize(gtk::pango::EllipsizeMode::End)
             .css_classes(["caption", "dim-label"])
             .build();
         text.append(&name);
         text.append(&state);
         let vcpus = gtk::Label::builder()
-            .width_chars(9)
+            .width_chars(7)
             .xalign(1.0)
             .css_classes(["dim-label", "numeric"])
             .build();
         let memory = gtk::Label::builder()
-            .width_chars(10)
+            .width_chars(8)
             .xalign(1.0)
             .css_classes(["dim-label", "numeric"])
             .build();
