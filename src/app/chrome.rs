@@ -162,6 +162,7 @@ impl Chrome {
             .child(&banner_box)
             .reveal_child(false)
             .build();
+        a11y::set_hidden(&banner, true);
 
         let main = gtk::Box::new(gtk::Orientation::Vertical, 0);
         main.append(&banner);
@@ -247,8 +248,13 @@ impl Chrome {
                 );
                 self.banner_label.set_text(&text);
                 self.banner.set_reveal_child(true);
+                a11y::set_hidden(&self.banner, false);
             }
-            None => self.banner.set_reveal_child(false),
+            None => {
+                self.banner.set_reveal_child(false);
+                // A closed revealer stays in GTK 4.8's accessibility tree otherwise.
+                a11y::set_hidden(&self.banner, true);
+            }
         }
     }
 

@@ -76,3 +76,48 @@ def test_start_and_force_off_a_real_guest():
     mark("row shows Shut Off after virsh destroy")
     # The row offers Start again.
     app.find("push button", f"Start {DOMAIN}")
+
+
+def libvirtd_pid():
+    try:
+        with open("/run/libvirtd.pid") as f:
+            pid = int(f.read().strip())
+        with open(f"/proc/{pid}/comm") as f:
+            return pid if f.read().strip() == "libvirtd" else None
+    except (OSError, ValueError):
+        return None
+
+
+def test_daemon_restart_shows_disconnected_then_recovers():
+    if os.environ.get("KVMM_LIVE") != "1":
+        raise lib.Skip("needs the live rig: run tests/live/run.sh")
+    import re
+    if domstate() != "shut off":
+        virsh("destroy", DOMAIN, check=False)
+    app = lib.App(uri=URI)
+    tm.open_machines(app)
+    tm.search(app, DOMAIN)
+    tm.wait_row_state(app, DOMAIN, "Shut Off")
+
+    # The daemon goes away (an upgrade, a crash): the window says so plainly.
+    pid = libvirtd_pid()
+    assert pid, "libvirtd is not running"
+    os.kill(pid, 15)
+    lib.wait_for(lambda: subprocess.run(["pgrep", "-x", "libvirtd"], capture_output=True)
+                 .returncode != 0, 30, "libvirtd to exit")
+    banner = re.compile(r"^Connection to qemu:///system lost .*Reconnecting in \d+ s")
+    app.find(name=banner, timeout=15)
+    # The list stays as it was while the host is away.
+    tm.wait_row_state(app, DOMAIN, "Shut Off")
+
+    # The daemon comes back: the banner goes, and events flow again on the new connection.
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    rig = subprocess.run(["/usr/bin/python3", os.path.join(repo, "tests", "live", "rig.py"),
+                          "daemons"], capture_output=True, text=True, timeout=120)
+    if rig.returncode != 0:
+        raise lib.UiError(f"rig.py daemons failed:\n{rig.stderr[-2000:]}")
+    app.absent(name=banner, timeout=45)
+    virsh("start", DOMAIN)
+    tm.wait_row_state(app, DOMAIN, "Running")
+    virsh("destroy", DOMAIN)
+    tm.wait_row_state(app, DOMAIN, "Shut Off")
