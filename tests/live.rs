@@ -6,6 +6,7 @@
 //! The tests run one at a time in name order (a_, b_, ...): one guest boot serves the next
 //! tests, and each test still brings the guest into the state it needs when run alone.
 
+mod common;
 #[path = "live/support.rs"]
 mod support;
 

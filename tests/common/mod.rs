@@ -23,6 +23,31 @@ pub fn states_uri() -> String {
     test_uri(&fixture("states.xml"))
 }
 
+/// Consume events from `rx` until one matches `pred`; panics with the events seen when
+/// `limit` passes or the worker ends first.
+pub fn wait_for_event(
+    rx: &Receiver<Event>,
+    what: &str,
+    limit: Duration,
+    pred: impl Fn(&Event) -> bool,
+) -> Event {
+    let deadline = Instant::now() + limit;
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(e) if pred(&e) => return e,
+            Ok(e) => seen.push(e),
+            Err(RecvTimeoutError::Timeout) => {
+                panic!("timed out ({limit:?}) waiting for {what}; saw {seen:#?}")
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                panic!("worker ended while waiting for {what}; saw {seen:#?}")
+            }
+        }
+    }
+}
+
 /// A worker whose events land in a channel.
 pub struct Conn {
     pub handle: ConnectionHandle,
@@ -40,21 +65,7 @@ pub fn spawn(uri: &str) -> Conn {
 impl Conn {
     /// Consume events until one matches; panics with the events seen on timeout.
     pub fn wait_for(&self, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
-        let deadline = Instant::now() + TIMEOUT;
-        let mut seen = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.rx.recv_timeout(left) {
-                Ok(e) if pred(&e) => return e,
-                Ok(e) => seen.push(e),
-                Err(RecvTimeoutError::Timeout) => {
-                    panic!("timed out waiting for {what}; saw {seen:#?}")
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    panic!("worker ended while waiting for {what}; saw {seen:#?}")
-                }
-            }
-        }
+        wait_for_event(&self.rx, what, TIMEOUT, pred)
     }
 
     /// Wait for the initial (or a fresh) full list.

@@ -8,7 +8,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::process::Command as Process;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
 use kvm_manager::backend::{
@@ -92,21 +92,7 @@ impl Live {
 
     /// Consume events until one matches; panics with the events seen on timeout.
     pub fn wait_for(&self, what: &str, limit: Duration, pred: impl Fn(&Event) -> bool) -> Event {
-        let deadline = Instant::now() + limit;
-        let mut seen = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.rx.recv_timeout(left) {
-                Ok(e) if pred(&e) => return e,
-                Ok(e) => seen.push(e),
-                Err(RecvTimeoutError::Timeout) => {
-                    panic!("timed out ({limit:?}) waiting for {what}; saw {seen:#?}")
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    panic!("worker ended while waiting for {what}; saw {seen:#?}")
-                }
-            }
-        }
+        crate::common::wait_for_event(&self.rx, what, limit, pred)
     }
 
     pub fn list(&self, limit: Duration) -> Vec<VmSummary> {
