@@ -39,6 +39,7 @@ run: deps-run locale
 	$(CARGO) build
 	if LIBVIRT_AUTOSTART=0 timeout 10 virsh -c qemu:///system uri >/dev/null 2>&1 \
 		|| LIBVIRT_AUTOSTART=0 timeout 10 virsh -c qemu:///session uri >/dev/null 2>&1; then \
+		echo "KVM Manager opens the local libvirt daemon (qemu:///system, else qemu:///session)."; \
 		exec target/debug/kvm-manager; \
 	else \
 		echo "No libvirt daemon is reachable, so KVM Manager opens the demo connection ($(DEMO_URI))."; \
