@@ -297,6 +297,11 @@ impl App {
             Event::VmList(list) => {
                 self.store.replace_all(list);
                 self.after_store_change();
+                // Once the rows are built and styled, hand back what that took briefly.
+                gtk::glib::timeout_add_local_once(
+                    std::time::Duration::from_secs(2),
+                    crate::memory::release_freed,
+                );
                 if let Some(uuid) = self.open_vm.clone() {
                     if self.store.get(&uuid).is_none() {
                         self.details.emit(VmDetailsMsg::Gone);

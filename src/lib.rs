@@ -9,4 +9,5 @@ pub mod app;
 pub mod backend;
 pub mod config;
 pub mod i18n;
+pub mod memory;
 pub mod ui;

@@ -296,7 +296,7 @@ impl Worker {
                     .map(|s| (s.uuid.clone(), s.name.clone()))
                     .collect();
                 self.emit(Event::VmList(list));
-                release_freed_memory();
+                crate::memory::release_freed();
                 Ok(())
             }
             Err(e) => match lost_reason(Some(&e)) {
@@ -366,16 +366,4 @@ impl Worker {
 fn lost_reason(err: Option<&BackendError>) -> Option<String> {
     err.filter(|e| e.kind == ErrorKind::Disconnected)
         .map(|e| e.message.clone())
-}
-
-/// Hand memory freed by a big listing back to the system.
-///
-/// Opening a connection and listing thousands of domains allocates a lot briefly (libvirt
-/// parses XML; the test driver parses its whole file). glibc keeps what was freed in this
-/// thread's arena, where it would count as the app's memory for as long as it runs.
-fn release_freed_memory() {
-    // SAFETY: malloc_trim only walks glibc's own heap bookkeeping; any thread may call it.
-    unsafe {
-        libc::malloc_trim(0);
-    }
 }
