@@ -6,6 +6,7 @@ what is on screen: state labels, row values, dialog headings.
 """
 import os
 import re
+import time
 
 import lib
 
@@ -311,3 +312,45 @@ def test_vanished_machine_closes_its_page_with_a_message():
                       if _toplevel(b) != app.window]
     app.click(dialog_buttons[0])
     app.find(name=re.compile(r"transient-job\u201d no longer exists"))
+
+
+def gsetting(key):
+    out = lib.run(["gsettings", "get", "io.github.kvmmanager.KvmManager", key])
+    return out.strip().strip("'")
+
+
+def test_dark_style_override_is_saved():
+    app = start()
+    app.key("ctrl+comma")
+    lib.wait_for(lambda: "Preferences" in [lib.name_of(w) for w in app.windows()], 10,
+                 "the Preferences window")
+    # The Style row lists Follow System, Light, Dark: pick Dark with the keyboard.
+    windows_before = len(app.window_ids())
+    app.pointer_click(app.find(name="Style"))
+    lib.wait_for(lambda: len(app.window_ids()) > windows_before, 5, "the style list")
+    # Straight to the popover (app.key would give the focus back to the main window).
+    lib.run(["xdotool", "key", "--delay", "40", "Down", "Down", "Return"])
+    lib.wait_for(lambda: gsetting("color-scheme") == "force-dark", 10,
+                 f"color-scheme to be saved as force-dark (it is {gsetting('color-scheme')!r})")
+    app.quit()
+    # A new start keeps it, and the window is drawn dark (mean brightness of its pixels).
+    app = start()
+    assert gsetting("color-scheme") == "force-dark"
+    shot = os.path.join(lib.REPO, "build", "ui-failures", "dark-check.png")
+    time.sleep(0.5)
+    app.screenshot(shot)
+    mean = lib.run(["convert", shot, "-colorspace", "Gray", "-format", "%[fx:mean]", "info:"])
+    assert float(mean) < 0.4, f"the window is not dark (mean brightness {mean})"
+    lib.run(["gsettings", "reset", "io.github.kvmmanager.KvmManager", "color-scheme"])
+
+
+def test_lifecycle_shortcuts_act_on_the_selected_machine():
+    app = start()
+    open_machines(app)
+    name = "web-uefi" if os.path.exists(STATES_FIXTURE) else pick_vm(app, "Running")
+    row = search(app, name)
+    app.pointer_click(row)
+    app.key("ctrl+shift+p")
+    wait_row_state(app, name, "Paused")
+    app.key("ctrl+shift+u")
+    wait_row_state(app, name, "Running")
