@@ -336,7 +336,7 @@ def test_dark_style_override_is_saved():
     # A new start keeps it, and the window is drawn dark (mean brightness of its pixels).
     app = start()
     assert gsetting("color-scheme") == "force-dark"
-    shot = os.path.join(lib.REPO, "build", "ui-failures", "dark-check.png")
+    shot = os.path.join(lib.REPO, "build", "ui-home", "dark-check.png")
     time.sleep(0.5)
     app.screenshot(shot)
     mean = lib.run(["convert", shot, "-colorspace", "Gray", "-format", "%[fx:mean]", "info:"])
