@@ -32,11 +32,6 @@ pub fn vcpus(n: u32) -> String {
     ngettext_f("{n} vCPU", "{n} vCPUs", n, &[("n", &n.to_string())])
 }
 
-/// The state as shown next to a VM.
-pub fn state(state: VmState) -> String {
-    state.label()
-}
-
 /// Symbolic icon for a state (from the Adwaita icon theme).
 pub fn state_icon(state: VmState) -> &'static str {
     match state {
@@ -50,11 +45,6 @@ pub fn state_icon(state: VmState) -> &'static str {
         VmState::Blocked => "action-unavailable-symbolic",
         VmState::Unknown => "dialog-question-symbolic",
     }
-}
-
-/// The button label of an action.
-pub fn action(action: VmAction) -> String {
-    action.label()
 }
 
 pub fn action_icon(action: VmAction) -> &'static str {

@@ -201,7 +201,7 @@ impl DashboardPage {
             counts
                 .iter()
                 .filter(|(_, n)| *n > 0)
-                .map(|(s, n)| (format::state(*s), n.to_string())),
+                .map(|(s, n)| (s.label(), n.to_string())),
         );
         self.machines.set_rows(rows);
     }

@@ -10,9 +10,9 @@ use gtk::{gio, glib};
 use relm4::prelude::*;
 
 use crate::backend::{VmAction, VmState};
+use crate::ui::a11y;
 use crate::ui::vm_object::VmObject;
 use crate::ui::widgets::vm_row::VmRow;
-use crate::ui::{a11y, format};
 
 #[derive(Debug)]
 pub enum MachinesMsg {
@@ -228,7 +228,7 @@ impl Component for MachinesPage {
         let state_names: Vec<String> = state_filter_choices()
             .into_iter()
             .map(|s| {
-                s.map(format::state)
+                s.map(VmState::label)
                     .unwrap_or_else(|| gettext("All States"))
             })
             .collect();

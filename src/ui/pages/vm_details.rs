@@ -57,7 +57,7 @@ impl VmDetailsPage {
     }
 
     fn show_summary(&self, vm: &VmSummary) {
-        let state = format::state(vm.state);
+        let state = vm.state.label();
         self.title.set_title(&vm.name);
         self.title.set_subtitle(&state);
         self.name.set_text(&vm.name);
@@ -269,7 +269,7 @@ impl Component for VmDetailsPage {
                 .child(
                     &adw::ButtonContent::builder()
                         .icon_name(format::action_icon(action))
-                        .label(format::action(action))
+                        .label(action.label())
                         .build(),
                 )
                 .css_classes(["pill"])

@@ -136,10 +136,7 @@ impl VmRow {
             };
             let menu = gio::Menu::new();
             for action in secondary_actions(state) {
-                menu.append(
-                    Some(&format::action(action)),
-                    Some(&format!("row.{}", action.id())),
-                );
+                menu.append(Some(&action.label()), Some(&format!("row.{}", action.id())));
             }
             button.set_menu_model(Some(&menu));
         });
@@ -206,7 +203,7 @@ impl VmRow {
     }
 
     fn show(&self, vm: &VmSummary) {
-        let state_text = format::state(vm.state);
+        let state_text = vm.state.label();
         self.state_icon
             .set_icon_name(Some(format::state_icon(vm.state)));
         self.name.set_text(&vm.name);
@@ -231,7 +228,7 @@ impl VmRow {
                 self.primary.set_icon_name(format::action_icon(action));
                 let label = gettext_f(
                     "{action} {name}",
-                    &[("action", &format::action(action)), ("name", &vm.name)],
+                    &[("action", &action.label()), ("name", &vm.name)],
                 );
                 a11y::name_icon_widget(&self.primary, &label);
             }
