@@ -15,6 +15,7 @@ use crate::i18n::gettext_f;
 use crate::ui::dialogs;
 use crate::ui::pages::dashboard::{DashboardMsg, DashboardOutput, DashboardPage};
 use crate::ui::pages::machines::{MachinesMsg, MachinesOutput, MachinesPage};
+use crate::ui::pages::templates::{TemplatesMsg, TemplatesOutput, TemplatesPage};
 use crate::ui::pages::vm_details::{VmDetailsMsg, VmDetailsOutput, VmDetailsPage};
 use crate::ui::pages::welcome::{WelcomeMsg, WelcomeOutput, WelcomePage};
 use crate::ui::{format, settings, vm_store::VmStore};
@@ -30,6 +31,21 @@ pub struct AppInit {
 pub enum Page {
     Dashboard,
     Machines,
+    Templates,
+}
+
+impl Page {
+    /// In sidebar order.
+    pub const ALL: [Page; 3] = [Page::Dashboard, Page::Machines, Page::Templates];
+
+    /// The content stack's name for the page.
+    pub fn id(self) -> &'static str {
+        match self {
+            Page::Dashboard => "dashboard",
+            Page::Machines => "machines",
+            Page::Templates => "templates",
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -47,6 +63,9 @@ pub enum AppMsg {
     /// A lifecycle shortcut: acts on the open or selected VM.
     ShortcutAction(VmAction),
     ReloadDetails(String),
+    /// Open the creation wizard, from scratch or from a template.
+    NewVm(Option<Box<crate::services::templates::Template>>),
+    Toast(String, bool),
     Search,
     Refresh,
     Back,
@@ -64,6 +83,7 @@ pub struct App {
     dashboard: Controller<DashboardPage>,
     machines: Controller<MachinesPage>,
     details: Controller<VmDetailsPage>,
+    templates: Controller<TemplatesPage>,
     store: VmStore,
     conn: Option<ConnectionHandle>,
     /// Bumped per connection attempt; events of older workers are dropped.
@@ -120,6 +140,15 @@ impl Component for App {
                 VmDetailsOutput::Action(uuid, action) => AppMsg::RequestAction(uuid, action),
                 VmDetailsOutput::Back => AppMsg::CloseDetails,
                 VmDetailsOutput::Reload(uuid) => AppMsg::ReloadDetails(uuid),
+                VmDetailsOutput::Toast(text, error) => AppMsg::Toast(text, error),
+            });
+
+        let templates = TemplatesPage::builder()
+            .launch(())
+            .forward(sender.input_sender(), |out| match out {
+                TemplatesOutput::Toast(text, error) => AppMsg::Toast(text, error),
+                TemplatesOutput::NewMachine(t) => AppMsg::NewVm(Some(t)),
+                TemplatesOutput::ShowSidebar => AppMsg::ShowSidebar,
             });
 
         let chrome = chrome::Chrome::build(
@@ -129,6 +158,7 @@ impl Component for App {
             dashboard.widget(),
             machines.widget(),
             details.widget(),
+            templates.widget(),
         );
         actions::install(&window, &sender);
 
@@ -139,6 +169,7 @@ impl Component for App {
             dashboard,
             machines,
             details,
+            templates,
             store,
             conn: None,
             generation: 0,
@@ -208,6 +239,10 @@ impl Component for App {
                 }
             }
             AppMsg::Refresh => self.send(Command::Refresh),
+            AppMsg::NewVm(_template) => self
+                .chrome
+                .toast(&gettext("Creating machines is not available yet"), false),
+            AppMsg::Toast(text, error) => self.chrome.toast(&text, error),
             AppMsg::Back => {
                 if self.chrome.content_page().as_deref() == Some("details") {
                     sender.input(AppMsg::CloseDetails);
@@ -218,6 +253,7 @@ impl Component for App {
             AppMsg::Folded(folded) => {
                 self.dashboard.emit(DashboardMsg::Folded(folded));
                 self.machines.emit(MachinesMsg::Folded(folded));
+                self.templates.emit(TemplatesMsg::Folded(folded));
             }
             AppMsg::Preferences => dialogs::preferences::show(self.window.upcast_ref()),
             AppMsg::Shortcuts => dialogs::shortcuts::show(self.window.upcast_ref()),
@@ -384,13 +420,12 @@ impl App {
     }
 
     fn show_page(&mut self, page: Page) {
-        let name = match page {
-            Page::Dashboard => "dashboard",
-            Page::Machines => "machines",
-        };
         self.open_vm = None;
         self.chrome.select_sidebar(page);
-        self.chrome.show_content(name);
+        self.chrome.show_content(page.id());
+        if page == Page::Templates {
+            self.templates.emit(TemplatesMsg::Reload);
+        }
     }
 
     fn open_vm(&mut self, uuid: String) {

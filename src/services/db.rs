@@ -6,7 +6,7 @@
 //! release (higher version than we know) is refused rather than damaged.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
@@ -116,6 +116,20 @@ impl Database {
         // roll back on drop), so a poisoned lock is still usable.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// The database at [`default_path`], opened once per process and shared. A failed open is
+/// not remembered, so the next call tries again (after the user fixed permissions, say).
+/// Blocks: call it off the main thread.
+pub fn shared() -> Result<Arc<Database>, StoreError> {
+    static SHARED: Mutex<Option<Arc<Database>>> = Mutex::new(None);
+    let mut slot = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(db) = slot.as_ref() {
+        return Ok(db.clone());
+    }
+    let db = Arc::new(Database::open_default()?);
+    *slot = Some(db.clone());
+    Ok(db)
 }
 
 fn open_error(path: &Path, why: &str) -> StoreError {

@@ -4,4 +4,6 @@
 pub mod about;
 pub mod confirm;
 pub mod preferences;
+pub mod prompt;
 pub mod shortcuts;
+pub mod template_editor;
