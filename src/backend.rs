@@ -9,8 +9,11 @@
 //! Inside: `callbacks` (FFI registration), `link` (one open connection), `reconnect`
 //! (backoff while disconnected), `details` (details + capacities), [`summary`] (list rows),
 //! [`lifecycle`] (actions), [`stats`] (bulk resource counters), [`snapshot`] (internal
-//! snapshots), [`host`], [`xml`] (domain XML parsing), [`error`] (typed errors).
+//! snapshots), [`host`], [`xml`] (domain XML parsing), [`error`] (typed errors),
+//! [`boot`] (boot order) and [`tags`] (tags in namespaced metadata), [`names`] (the machine
+//! name rule).
 
+pub mod boot;
 mod callbacks;
 mod details;
 pub mod error;
@@ -18,14 +21,17 @@ pub mod event_loop;
 pub mod host;
 pub mod lifecycle;
 mod link;
+pub mod names;
 mod reconnect;
 pub mod snapshot;
 pub mod stats;
 pub mod summary;
+pub mod tags;
 pub mod types;
 pub mod worker;
 pub mod xml;
 
+pub use boot::BootDevice;
 pub use error::{BackendError, ErrorKind};
 pub use types::*;
 pub use worker::{Command, ConnectionHandle, Event};
