@@ -117,7 +117,7 @@ impl VmAction {
 }
 
 /// One row of the machines list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct VmSummary {
     /// Canonical lower-case UUID string: the identity of a domain on a host.
     pub uuid: String,
