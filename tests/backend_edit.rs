@@ -293,7 +293,7 @@ fn bad_vcpu_counts_change_nothing() {
         TRANSIENT,
         VmEdit::Vcpus(2),
         ErrorKind::InvalidInput,
-        "at most 1 vCPUs",
+        "at most 1 vCPU.",
     );
     assert_eq!(vcpus(&dom(&c, TRANSIENT), LIVE), 1);
 }

@@ -15,7 +15,7 @@ use virt::sys;
 
 use super::edit::{refuse, Applied, Target};
 use super::error::{BackendError, ErrorKind};
-use crate::i18n::gettext_f;
+use crate::i18n::{gettext_f, ngettext_f};
 
 /// The most vCPUs accepted (QEMU's own ceiling on x86 q35).
 pub const MAX_VCPUS: u32 = 4096;
@@ -82,8 +82,10 @@ pub(super) fn set_vcpus(t: &Target, n: u32) -> Result<Applied, BackendError> {
         return Ok(Applied::Now);
     }
     if n > live_max {
-        let reason = gettext_f(
+        let reason = ngettext_f(
+            "“{name}” started with room for at most {max} vCPU.",
             "“{name}” started with room for at most {max} vCPUs.",
+            live_max,
             &[("name", &t.name), ("max", &live_max.to_string())],
         );
         if !t.persistent {
