@@ -46,17 +46,30 @@ fn inactive(c: &Connect, uuid: &str) -> kvm_manager::backend::VmDetails {
     xml::parse_domain(&x).unwrap()
 }
 
+/// A shut-off machine without snapshots (the fixture's one has a snapshot), with tags.
+fn define_fresh(c: &Connect) -> Domain {
+    c.define_domain_xml(
+        r#"<domain type="test"><name>fresh</name>
+        <metadata><kvmm:vm xmlns:kvmm="https://github.com/kvmmanager/xmlns/vm/1.0">
+          <kvmm:tags><kvmm:tag>keep</kvmm:tag></kvmm:tags></kvmm:vm></metadata>
+        <memory unit="MiB">512</memory><os><type>hvm</type></os></domain>"#,
+    )
+    .unwrap()
+}
+
 #[test]
 fn rename_a_shut_off_machine() {
     let c = open();
-    let got = apply_edit(&c, BUILD, &VmEdit::Rename("build-2.new".into())).unwrap();
+    let uuid = define_fresh(&c).uuid_string().unwrap();
+    let got = apply_edit(&c, &uuid, &VmEdit::Rename("fresh-2.new".into())).unwrap();
     assert_eq!(got, Applied::Now);
-    let d = dom(&c, BUILD);
-    assert_eq!(d.name().unwrap(), "build-2.new");
-    assert!(c.lookup_domain_by_name("build-off").is_err());
+    let d = dom(&c, &uuid);
+    assert_eq!(d.name().unwrap(), "fresh-2.new");
+    assert!(c.lookup_domain_by_name("fresh").is_err());
+    assert_eq!(summary::summary_of(&d).unwrap().tags, ["keep"]);
     // Its own name again is no clash, and nothing to do.
-    let same = VmEdit::Rename("build-2.new".into());
-    assert_eq!(apply_edit(&c, BUILD, &same).unwrap(), Applied::Now);
+    let same = VmEdit::Rename("fresh-2.new".into());
+    assert_eq!(apply_edit(&c, &uuid, &same).unwrap(), Applied::Now);
 }
 
 #[test]
@@ -91,6 +104,14 @@ fn rename_refusals_change_nothing() {
         VmEdit::Rename("saved-2".into()),
         ErrorKind::InvalidState,
         "saved state",
+    );
+    // The test driver would rename it; QEMU refuses a machine with snapshots.
+    refused(
+        &c,
+        BUILD,
+        VmEdit::Rename("build-2".into()),
+        ErrorKind::InvalidState,
+        "has snapshots",
     );
     let names: Vec<_> = [WEB, BUILD, SAVED]
         .iter()
@@ -390,9 +411,15 @@ fn unknown_machine_is_not_found() {
 fn worker_answers_an_edit_then_sends_one_fresh_row() {
     let c = spawn(&states_uri());
     c.list();
+    let (tx, rx) = std::sync::mpsc::channel();
+    c.handle.run_on_connection(move |conn| {
+        let _ = tx.send(define_fresh(conn).uuid_string().unwrap());
+    });
+    let fresh = rx.recv_timeout(TIMEOUT).unwrap();
+    c.changed_to(&fresh, VmState::ShutOff);
     c.handle.send(Command::Edit {
-        uuid: BUILD.into(),
-        edit: VmEdit::Rename("build-renamed".into()),
+        uuid: fresh.clone(),
+        edit: VmEdit::Rename("fresh-renamed".into()),
     });
     match c.wait_for("Edited", |e| matches!(e, Event::Edited { .. })) {
         Event::Edited {
@@ -401,8 +428,8 @@ fn worker_answers_an_edit_then_sends_one_fresh_row() {
             edit,
             result,
         } => {
-            assert_eq!((uuid.as_str(), name.as_str()), (BUILD, "build-off"));
-            assert_eq!(edit, VmEdit::Rename("build-renamed".into()));
+            assert_eq!((uuid.as_str(), name.as_str()), (fresh.as_str(), "fresh"));
+            assert_eq!(edit, VmEdit::Rename("fresh-renamed".into()));
             assert_eq!(result, Ok(Applied::Now));
         }
         _ => unreachable!(),
@@ -411,13 +438,13 @@ fn worker_answers_an_edit_then_sends_one_fresh_row() {
         events
             .iter()
             .filter_map(|e| match e {
-                Event::VmChanged(s) if s.uuid == BUILD => Some(s.name.clone()),
+                Event::VmChanged(s) if s.uuid == fresh => Some(s.name.clone()),
                 _ => None,
             })
             .collect()
     };
     let after = c.drain(std::time::Duration::from_millis(800));
-    assert_eq!(rows(&after), ["build-renamed"], "{after:#?}");
+    assert_eq!(rows(&after), ["fresh-renamed"], "{after:#?}");
 
     // A refused edit is answered too, and the row is sent as it is.
     c.handle.send(Command::Edit {
@@ -431,9 +458,36 @@ fn worker_answers_an_edit_then_sends_one_fresh_row() {
     let s = c.changed_to(WEB, VmState::Running);
     assert_eq!(s.vcpus, 2);
     // Details are read again on request and show the new name.
-    c.handle.send(Command::Details { uuid: BUILD.into() });
+    c.handle.send(Command::Details { uuid: fresh });
     match c.wait_for("Details", |e| matches!(e, Event::Details(_))) {
-        Event::Details(Ok(d)) => assert_eq!(d.name, "build-renamed"),
+        Event::Details(Ok(d)) => assert_eq!(d.name, "fresh-renamed"),
         other => panic!("{other:?}"),
+    }
+}
+
+/// While the connection is down an edit is answered at once, not lost.
+#[test]
+fn edit_while_disconnected_is_answered() {
+    let c = spawn(&states_uri());
+    c.list();
+    c.handle.simulate_connection_loss();
+    c.wait_for("Disconnected", |e| {
+        matches!(
+            e,
+            Event::Link(kvm_manager::backend::LinkState::Disconnected { .. })
+        )
+    });
+    c.handle.send(Command::Edit {
+        uuid: WEB.into(),
+        edit: VmEdit::Tags(vec!["x".into()]),
+    });
+    match c.wait_for("Edited", |e| matches!(e, Event::Edited { .. })) {
+        Event::Edited { name, result, .. } => {
+            assert_eq!(name, "web-uefi");
+            let e = result.unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Disconnected);
+            assert!(e.message.starts_with("Changing the tags: "), "{e:?}");
+        }
+        _ => unreachable!(),
     }
 }

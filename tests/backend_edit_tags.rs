@@ -141,9 +141,17 @@ fn tags_survive_a_redefine_and_a_boot_order_rewrite() {
     let b = dom(&c, BUILD);
     assert_eq!(tags_in(&b, INACTIVE), ["ci", "nightly"]);
     assert_eq!(summary::summary_of(&b).unwrap().tags, ["ci", "nightly"]);
-    // A rename keeps them as well.
-    apply_edit(&c, BUILD, &VmEdit::Rename("build-b".into())).unwrap();
-    assert_eq!(tags_in(&dom(&c, BUILD), INACTIVE), ["ci", "nightly"]);
+    // A rename keeps them as well (a machine without snapshots: build-off has one).
+    let fresh = c
+        .define_domain_xml(
+            r#"<domain type="test"><name>fresh</name><memory unit="MiB">64</memory><os><type>hvm</type></os></domain>"#,
+        )
+        .unwrap()
+        .uuid_string()
+        .unwrap();
+    set(&c, &fresh, &["ci"]);
+    apply_edit(&c, &fresh, &VmEdit::Rename("fresh-b".into())).unwrap();
+    assert_eq!(tags_in(&dom(&c, &fresh), INACTIVE), ["ci"]);
 }
 
 #[test]

@@ -192,6 +192,7 @@ fn rename(conn: &Connect, t: &Target, new: &str) -> Result<Applied, BackendError
     if new == t.name {
         return Ok(Applied::Now);
     }
+    check_new_name(conn, new, Some(&t.uuid))?;
     if t.active {
         return Err(refuse(
             ErrorKind::InvalidState,
@@ -209,7 +210,18 @@ fn rename(conn: &Connect, t: &Target, new: &str) -> Result<Applied, BackendError
             gettext("Start it and shut it down first, then rename it."),
         ));
     }
-    check_new_name(conn, new, Some(&t.uuid))?;
+    // libvirt's QEMU driver refuses too (snapshot metadata is kept by name); its words
+    // would suggest waiting, which does not help.
+    if t.dom.num_snapshots(0).unwrap_or(0) > 0 {
+        return Err(refuse(
+            ErrorKind::InvalidState,
+            gettext_f(
+                "“{name}” has snapshots, and libvirt cannot rename a machine with snapshots.",
+                &[("name", &t.name)],
+            ),
+            gettext("Delete its snapshots first if you want to rename it."),
+        ));
+    }
     t.dom.rename(new, 0).map_err(virt_err)?;
     Ok(Applied::Now)
 }
@@ -354,5 +366,32 @@ impl super::worker::Worker {
             edit,
             result: Err(BackendError::disconnected(&what)),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentences_say_when_it_applies() {
+        assert_eq!(
+            Applied::Now.sentence("web"),
+            "The change to “web” is in effect."
+        );
+        let later = Applied::NextBoot {
+            reason: "it started with 4 vCPUs.".into(),
+        };
+        assert!(later
+            .sentence("web")
+            .ends_with("next starts: it started with 4 vCPUs."));
+        assert!(later.waits_for_restart());
+        let both = Applied::NowAndNextBoot {
+            reason: "the maximum waits.".into(),
+        };
+        assert!(both
+            .sentence("web")
+            .contains("now, except: the maximum waits."));
+        assert!(!Applied::Now.waits_for_restart());
     }
 }
