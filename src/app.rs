@@ -364,6 +364,8 @@ impl App {
             Event::Details(result) => self
                 .details
                 .emit(VmDetailsMsg::Loaded(result.map(Box::new))),
+            // Nothing in the UI sends `Command::Edit` yet.
+            Event::Edited { .. } => {}
             Event::ActionDone {
                 name,
                 action,

@@ -9,23 +9,33 @@
 //! Inside: `callbacks` (FFI registration), `link` (one open connection), `reconnect`
 //! (backoff while disconnected), `details` (details + capacities), [`summary`] (list rows),
 //! [`lifecycle`] (actions), [`stats`] (bulk resource counters), [`snapshot`] (internal
-//! snapshots), [`host`], [`xml`] (domain XML parsing), [`error`] (typed errors).
+//! snapshots), [`host`], [`xml`] (domain XML parsing), [`error`] (typed errors),
+//! [`edit`] (settings changes: [`VmEdit`] → [`Applied`]) with [`resources`] (vCPUs,
+//! memory), [`boot`] (boot order) and [`tags`] (tags in namespaced metadata), [`names`]
+//! (the machine name rule).
 
+pub mod boot;
 mod callbacks;
 mod details;
+pub mod edit;
 pub mod error;
 pub mod event_loop;
 pub mod host;
 pub mod lifecycle;
 mod link;
+pub mod names;
 mod reconnect;
+pub mod resources;
 pub mod snapshot;
 pub mod stats;
 pub mod summary;
+pub mod tags;
 pub mod types;
 pub mod worker;
 pub mod xml;
 
+pub use boot::BootDevice;
+pub use edit::{Applied, VmEdit};
 pub use error::{BackendError, ErrorKind};
 pub use types::*;
 pub use worker::{Command, ConnectionHandle, Event};

@@ -5,8 +5,11 @@
 //!
 //! The tests run one at a time in name order (a_, b_, ...): one guest boot serves the next
 //! tests, and each test still brings the guest into the state it needs when run alone.
+//! Settings edits are in tests/live/edit.rs (module `m_edit`, so they run after `l_`).
 
 mod common;
+#[path = "live/edit.rs"]
+mod m_edit;
 #[path = "live/support.rs"]
 mod support;
 

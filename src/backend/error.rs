@@ -27,6 +27,8 @@ pub enum ErrorKind {
     Disconnected,
     /// The driver or hypervisor does not support the request.
     Unsupported,
+    /// A value the user gave is not acceptable (bad name, tag, size); nothing was changed.
+    InvalidInput,
     Other,
 }
 
@@ -191,6 +193,7 @@ pub fn default_hint(kind: ErrorKind) -> String {
         ErrorKind::Unsupported => {
             gettext("This host or hypervisor does not support this operation.")
         }
+        ErrorKind::InvalidInput => gettext("Correct the value and try again."),
         ErrorKind::Other => gettext("See the details in the log and try again."),
     }
 }

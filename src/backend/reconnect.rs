@@ -64,6 +64,7 @@ impl Worker {
                         result: Err(BackendError::disconnected(&what)),
                     });
                 }
+                Msg::Cmd(Command::Edit { uuid, edit }) => self.edit_disconnected(uuid, edit),
                 // Stale notices from the old connection, refreshes (the reconnect sends a
                 // fresh list anyway) and test hooks have nothing to act on.
                 Msg::Cmd(Command::Refresh) | Msg::Notice(_) | Msg::Exec(_) | Msg::SimulateClose => {

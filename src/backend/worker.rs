@@ -22,6 +22,7 @@ use std::thread;
 use virt::connect::Connect;
 
 use super::callbacks::Notice;
+use super::edit::{Applied, VmEdit};
 use super::error::{BackendError, ErrorKind};
 use super::lifecycle::{run_action, After};
 use super::link::Link;
@@ -37,6 +38,9 @@ pub enum Command {
     Details { uuid: String },
     /// Run a lifecycle action (answered with [`Event::ActionDone`]).
     Action { uuid: String, action: VmAction },
+    /// Change one setting or the tags of a machine (answered with [`Event::Edited`], then
+    /// a fresh [`Event::VmChanged`]).
+    Edit { uuid: String, edit: VmEdit },
     /// Close the connection and end the thread.
     Close,
 }
@@ -67,6 +71,14 @@ pub enum Event {
         name: String,
         action: VmAction,
         result: Result<(), BackendError>,
+    },
+    /// The answer to [`Command::Edit`]. `name` is the machine's name before the edit (a
+    /// rename's new name is in `edit`); `Ok` says when the change takes effect.
+    Edited {
+        uuid: String,
+        name: String,
+        edit: VmEdit,
+        result: Result<Applied, BackendError>,
     },
 }
 
@@ -125,6 +137,7 @@ impl ConnectionHandle {
             tx: tx.clone(),
             stats: stats.clone(),
             names: HashMap::new(),
+            sent: HashMap::new(),
         };
         let spawned = thread::Builder::new()
             .name(format!("libvirt {uri}"))
@@ -192,6 +205,10 @@ pub(super) struct Worker {
     stats: Arc<Stats>,
     /// Last known names by UUID, for actions on domains that vanished.
     pub(super) names: HashMap<String, String>,
+    /// Fingerprint of the last row sent per UUID since the last full list: a lifecycle
+    /// event that changes nothing visible (libvirt's echo of our own action or edit, e.g.
+    /// the define event after a rename) sends no duplicate `VmChanged`.
+    sent: HashMap<String, u64>,
 }
 
 impl Worker {
@@ -248,6 +265,7 @@ impl Worker {
                     lost
                 }
                 Msg::Cmd(Command::Action { uuid, action }) => self.action(link, uuid, action),
+                Msg::Cmd(Command::Edit { uuid, edit }) => self.edit(&link.conn, uuid, edit),
                 Msg::Notice(Notice::Lifecycle {
                     uuid,
                     event,
@@ -295,6 +313,7 @@ impl Worker {
                     .iter()
                     .map(|s| (s.uuid.clone(), s.name.clone()))
                     .collect();
+                self.sent.clear();
                 self.emit(Event::VmList(list));
                 crate::memory::release_freed();
                 Ok(())
@@ -337,7 +356,9 @@ impl Worker {
     fn domain_changed(&mut self, link: &Link, uuid: &str) -> Option<String> {
         match summary::lookup(&link.conn, uuid).and_then(|d| summary::summary_of(&d)) {
             Ok(s) => {
-                self.changed(s);
+                if self.sent.get(&s.uuid) != Some(&fingerprint(&s)) {
+                    self.changed(s);
+                }
                 None
             }
             Err(e) if e.kind == ErrorKind::NotFound => {
@@ -351,15 +372,24 @@ impl Worker {
         }
     }
 
-    fn changed(&mut self, s: VmSummary) {
+    pub(super) fn changed(&mut self, s: VmSummary) {
+        self.sent.insert(s.uuid.clone(), fingerprint(&s));
         self.names.insert(s.uuid.clone(), s.name.clone());
         self.emit(Event::VmChanged(s));
     }
 
     fn removed(&mut self, uuid: String) {
         self.names.remove(&uuid);
+        self.sent.remove(&uuid);
         self.emit(Event::VmRemoved { uuid });
     }
+}
+
+fn fingerprint(s: &VmSummary) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
 }
 
 /// `Some(reason)` when `err` means the connection is gone.

@@ -1,0 +1,122 @@
+//! The rule for machine names, shared by rename, creation, cloning and import.
+//!
+//! A name is 1 to 64 characters of ASCII letters, digits, `.`, `-`, `_` and `+`, and does
+//! not start with `.` or `-`. libvirt itself accepts nearly anything but `/`; the narrower
+//! rule keeps names usable as file names (disk images, logs), on command lines and in
+//! URLs without quoting. Uniqueness is per host and, like libvirt's, case-sensitive.
+
+use virt::connect::Connect;
+use virt::error::ErrorNumber;
+
+use super::error::{BackendError, ErrorKind};
+use crate::i18n::gettext_f;
+
+/// The longest name accepted, in characters.
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// What is wrong with a proposed name, if anything (pure: no libvirt).
+pub fn name_problem(name: &str) -> Option<String> {
+    use gettextrs::gettext;
+    if name.is_empty() {
+        return Some(gettext("Enter a name."));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Some(gettext_f(
+            "A name has at most {max} characters.",
+            &[("max", &MAX_NAME_CHARS.to_string())],
+        ));
+    }
+    if name.starts_with(['.', '-']) {
+        return Some(gettext("A name cannot start with “.” or “-”."));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+')))
+    {
+        let shown = if bad.is_control() || bad.is_whitespace() {
+            format!("U+{:04X}", u32::from(bad))
+        } else {
+            bad.to_string()
+        };
+        return Some(gettext_f(
+            "A name may only hold letters, digits, “.”, “-”, “_” and “+”, not “{char}”.",
+            &[("char", &shown)],
+        ));
+    }
+    None
+}
+
+/// Check the form of `name`; the error says what to fix.
+pub fn validate_name(name: &str) -> Result<(), BackendError> {
+    match name_problem(name) {
+        None => Ok(()),
+        Some(why) => Err(invalid_name(why)),
+    }
+}
+
+/// Check the form of `name` and that no other domain on the host has it. `own_uuid` is
+/// the domain being renamed (its own current name is not a clash).
+pub fn check_new_name(
+    conn: &Connect,
+    name: &str,
+    own_uuid: Option<&str>,
+) -> Result<(), BackendError> {
+    validate_name(name)?;
+    match conn.lookup_domain_by_name(name) {
+        Ok(other) => {
+            let uuid = other
+                .uuid_string()
+                .map_err(|e| BackendError::from_virt(&e))?;
+            if own_uuid.is_some_and(|u| u.eq_ignore_ascii_case(&uuid)) {
+                return Ok(());
+            }
+            Err(invalid_name(gettext_f(
+                "A machine named “{name}” already exists on this host.",
+                &[("name", name)],
+            )))
+        }
+        Err(e) if e.code().unwrap_or(ErrorNumber::InternalError) == ErrorNumber::NoDomain => Ok(()),
+        Err(e) => Err(BackendError::from_virt(&e)),
+    }
+}
+
+fn invalid_name(why: String) -> BackendError {
+    BackendError {
+        kind: ErrorKind::InvalidInput,
+        message: why,
+        hint: gettextrs::gettext("Choose another name."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_the_allowed_alphabet() {
+        for ok in ["a", "web-1", "db_2.old", "x+y", "A9", &"n".repeat(64)] {
+            assert_eq!(name_problem(ok), None, "{ok}");
+        }
+    }
+
+    #[test]
+    fn refuses_with_a_reason() {
+        for bad in [
+            "",
+            ".hidden",
+            "-flag",
+            "a/b",
+            "a b",
+            "tab\there",
+            "é",
+            "semi;colon",
+            &"n".repeat(65),
+        ] {
+            let e = validate_name(bad).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidInput, "{bad}");
+            assert!(!e.message.is_empty() && !e.hint.is_empty());
+        }
+        assert!(name_problem("a b").unwrap().contains("U+0020"));
+        assert!(name_problem("a/b").unwrap().contains("“/”"));
+    }
+}
