@@ -10,6 +10,9 @@
 //! (backoff while disconnected), `details` (details + capacities), [`summary`] (list rows),
 //! [`lifecycle`] (actions), [`stats`] (bulk resource counters), [`snapshot`] (internal
 //! snapshots), [`host`], [`xml`] (domain XML parsing), [`error`] (typed errors).
+//!
+//! Creating machines: [`osinfo`] (the libosinfo OS database: search, ISO detection,
+//! recommended resources and devices).
 
 mod callbacks;
 mod details;
@@ -18,6 +21,7 @@ pub mod event_loop;
 pub mod host;
 pub mod lifecycle;
 mod link;
+pub mod osinfo;
 mod reconnect;
 pub mod snapshot;
 pub mod stats;
