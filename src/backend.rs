@@ -12,10 +12,12 @@
 //! snapshots), [`host`], [`xml`] (domain XML parsing), [`error`] (typed errors).
 //!
 //! Creating machines: [`osinfo`] (the libosinfo OS database: search, ISO detection,
-//! recommended resources and devices).
+//! recommended resources and devices) and [`domain_spec`] (the typed domain model, written
+//! with an XML writer).
 
 mod callbacks;
 mod details;
+pub mod domain_spec;
 pub mod error;
 pub mod event_loop;
 pub mod host;
