@@ -12,10 +12,12 @@
 //! snapshots), [`host`], [`xml`] (domain XML parsing), [`error`] (typed errors).
 //!
 //! Creating machines: [`osinfo`] (the libosinfo OS database: search, ISO detection,
-//! recommended resources and devices) and [`domain_spec`] (the typed domain model, written
-//! with an XML writer).
+//! recommended resources and devices), [`domain_spec`] (the typed domain model, written
+//! with an XML writer) and [`create`] (the wizard's options, plan, proposed XML, and the
+//! creation itself with rollback).
 
 mod callbacks;
+pub mod create;
 mod details;
 pub mod domain_spec;
 pub mod error;
