@@ -1,7 +1,7 @@
 //! VM creation against libvirt's test driver (tests/fixtures/states.xml: pools `default`
 //! and `data`, networks `default` (NAT) and `isolated`): the XML the wizard defines for
 //! several OS/source combinations compared with golden files, every refused input with its
-//! message, and rollback (no orphaned volume after a failed create).
+//! message, rollback (no orphaned volume after a failed create), and the worker commands.
 //!
 //! Golden files live in tests/fixtures/golden/; `UPDATE_GOLDEN=1 cargo test --test
 //! backend_create` rewrites them (review the diff). Temporary paths are replaced by
@@ -20,7 +20,7 @@ use kvm_manager::backend::create::{
 };
 use kvm_manager::backend::domain_spec::{DiskBus, Firmware};
 use kvm_manager::backend::xml::parse_domain;
-use kvm_manager::backend::{BackendError, ErrorKind};
+use kvm_manager::backend::{BackendError, Command, ErrorKind, Event};
 use virt::connect::Connect;
 
 const GIB: u64 = 1 << 30;
@@ -466,4 +466,56 @@ fn custom_xml_is_defined_but_may_not_take_over_a_machine() {
     create_fails(&conn, &plan, "already exists");
     plan.custom_xml = Some("<domain><name>x</name>".into());
     create_fails(&conn, &plan, "not well-formed");
+}
+
+#[test]
+fn worker_commands_create_and_announce_the_machine() {
+    let c = spawn(&states_uri());
+    c.list();
+    c.handle.send(Command::CreateOptions);
+    let options = match c.wait_for("CreateOptions", |e| matches!(e, Event::CreateOptions(_))) {
+        Event::CreateOptions(r) => r.unwrap(),
+        _ => unreachable!(),
+    };
+    let db = osdb();
+    let mut plan = CreatePlan::for_os(db.lookup_short_id("debian12").unwrap(), &options);
+    plan.storage = StorageChoice::NewVolume {
+        pool: "default".into(),
+        size_bytes: 8 * GIB,
+    };
+    c.handle.send(Command::ProposeXml {
+        plan: Box::new(plan.clone()),
+    });
+    match c.wait_for("ProposedXml", |e| matches!(e, Event::ProposedXml(_))) {
+        Event::ProposedXml(Ok(xml)) => assert!(xml.contains("<domain type=\"test\">"), "{xml}"),
+        other => panic!("{other:?}"),
+    }
+    c.handle.send(Command::Create {
+        plan: Box::new(plan.clone()),
+    });
+    let mut progress = Vec::new();
+    let mut announced = false;
+    let created = loop {
+        match c.wait_for("Created", |_| true) {
+            Event::CreateProgress(s) => progress.push(s),
+            Event::VmChanged(s) if s.name == plan.name => announced = true,
+            Event::Created(r) => break r.unwrap(),
+            _ => {}
+        }
+    };
+    assert!(
+        announced,
+        "VmChanged for the new machine comes before Created"
+    );
+    assert_eq!(created.name, "debian12");
+    assert_eq!(progress.first(), Some(&CreateStep::Validating));
+    assert_eq!(progress.last(), Some(&CreateStep::Defining));
+    // A second create with the same plan: the name is taken now.
+    c.handle.send(Command::Create {
+        plan: Box::new(plan),
+    });
+    match c.wait_for("Created", |e| matches!(e, Event::Created(_))) {
+        Event::Created(Err(e)) => assert!(e.message.contains("already exists"), "{e}"),
+        other => panic!("{other:?}"),
+    }
 }

@@ -10,13 +10,15 @@
 //!
 //! Inside: `options` (host facts), `prepare` (validation and the
 //! [`DomainSpec`](crate::backend::domain_spec::DomainSpec)), `run` (side effects and
-//! rollback), `url` (network install addresses), `image` (disk image formats).
+//! rollback), `url` (network install addresses), `image` (disk image formats), `serve`
+//! (the worker's creation commands).
 
 mod checks;
 mod image;
 mod options;
 mod prepare;
 mod run;
+pub(crate) mod serve;
 mod url;
 
 use std::path::PathBuf;
