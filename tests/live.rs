@@ -7,6 +7,8 @@
 //! tests, and each test still brings the guest into the state it needs when run alone.
 
 mod common;
+#[path = "live/create_vm.rs"]
+mod create_vm;
 #[path = "live/support.rs"]
 mod support;
 
@@ -378,6 +380,16 @@ fn k_action_on_a_vanished_domain() {
         EVENT,
         move |e| matches!(e, Event::VmRemoved { uuid } if *uuid == u),
     );
+}
+
+/// A machine created by the backend from an imported disk (copied into the pool with an
+/// upload stream) boots from that disk; a failed create after the upload leaves no volume.
+#[test]
+fn m_created_from_imported_disk_boots() {
+    if !enabled("m_created_from_imported_disk_boots") {
+        return;
+    }
+    create_vm::created_from_imported_disk_boots();
 }
 
 /// An unprivileged user opening qemu:///system is refused with PermissionDenied and a
