@@ -5,7 +5,7 @@
 //! put newer databases; an OS in a later directory replaces the same id from an earlier one.
 //! Inheritance (`derives-from`, else `upgrades`) is resolved at load time for resources,
 //! device support and firmware, so an [`OsEntry`] holds final answers. ISO volume-id
-//! patterns ([`pattern`]) are compiled when a detection needs them, not at load.
+//! patterns (`pattern`) are compiled when a detection needs them, not at load.
 //!
 //! Loading reads ~900 files: call it off the UI thread.
 
