@@ -381,6 +381,11 @@ impl App {
                     self.chrome.toast(&text, true);
                 }
             },
+            // Answers for the creation wizard, which is not in the UI yet.
+            Event::CreateOptions(_)
+            | Event::ProposedXml(_)
+            | Event::CreateProgress(_)
+            | Event::Created(_) => {}
         }
     }
 

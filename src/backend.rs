@@ -13,10 +13,17 @@
 //! [`edit`] (settings changes: [`VmEdit`] → [`Applied`]) with [`resources`] (vCPUs,
 //! memory), [`boot`] (boot order) and [`tags`] (tags in namespaced metadata), [`names`]
 //! (the machine name rule).
+//!
+//! Creating machines: [`osinfo`] (the libosinfo OS database: search, ISO detection,
+//! recommended resources and devices), [`domain_spec`] (the typed domain model, written
+//! with an XML writer) and [`create`] (the wizard's options, plan, proposed XML, and the
+//! creation itself with rollback).
 
 pub mod boot;
 mod callbacks;
+pub mod create;
 mod details;
+pub mod domain_spec;
 pub mod edit;
 pub mod error;
 pub mod event_loop;
@@ -24,6 +31,7 @@ pub mod host;
 pub mod lifecycle;
 mod link;
 pub mod names;
+pub mod osinfo;
 mod reconnect;
 pub mod resources;
 pub mod snapshot;

@@ -8,6 +8,8 @@
 //! Settings edits are in tests/live/edit.rs (module `m_edit`, so they run after `l_`).
 
 mod common;
+#[path = "live/create_vm.rs"]
+mod create_vm;
 #[path = "live/edit.rs"]
 mod m_edit;
 #[path = "live/support.rs"]
@@ -381,6 +383,16 @@ fn k_action_on_a_vanished_domain() {
         EVENT,
         move |e| matches!(e, Event::VmRemoved { uuid } if *uuid == u),
     );
+}
+
+/// A machine created by the backend from an imported disk (copied into the pool with an
+/// upload stream) boots from that disk; a failed create after the upload leaves no volume.
+#[test]
+fn m_created_from_imported_disk_boots() {
+    if !enabled("m_created_from_imported_disk_boots") {
+        return;
+    }
+    create_vm::created_from_imported_disk_boots();
 }
 
 /// An unprivileged user opening qemu:///system is refused with PermissionDenied and a

@@ -22,6 +22,8 @@ use std::thread;
 use virt::connect::Connect;
 
 use super::callbacks::Notice;
+use super::create::serve::{self as creation, Served};
+use super::create::{CreateOptions, CreatePlan, CreateStep};
 use super::edit::{Applied, VmEdit};
 use super::error::{BackendError, ErrorKind};
 use super::lifecycle::{run_action, After};
@@ -43,6 +45,14 @@ pub enum Command {
     Edit { uuid: String, edit: VmEdit },
     /// Close the connection and end the thread.
     Close,
+    // VM creation (src/backend/create): options, proposed XML, create.
+    /// What the host offers the creation wizard (answered with [`Event::CreateOptions`]).
+    CreateOptions,
+    /// The XML a plan would define (answered with [`Event::ProposedXml`]).
+    ProposeXml { plan: Box<CreatePlan> },
+    /// Create a machine: zero or more [`Event::CreateProgress`], then `VmChanged` for the
+    /// new machine and [`Event::Created`] (or just `Created` with the error).
+    Create { plan: Box<CreatePlan> },
 }
 
 /// What a worker tells the UI, through the sink closure given to [`ConnectionHandle::spawn`].
@@ -80,6 +90,11 @@ pub enum Event {
         edit: VmEdit,
         result: Result<Applied, BackendError>,
     },
+    // VM creation (src/backend/create).
+    CreateOptions(Result<CreateOptions, BackendError>),
+    ProposedXml(Result<String, BackendError>),
+    CreateProgress(CreateStep),
+    Created(Result<VmSummary, BackendError>),
 }
 
 /// A closure run on the worker's connection (tests and diagnostics).
@@ -266,6 +281,11 @@ impl Worker {
                 }
                 Msg::Cmd(Command::Action { uuid, action }) => self.action(link, uuid, action),
                 Msg::Cmd(Command::Edit { uuid, edit }) => self.edit(&link.conn, uuid, edit),
+                Msg::Cmd(
+                    cmd @ (Command::CreateOptions
+                    | Command::ProposeXml { .. }
+                    | Command::Create { .. }),
+                ) => self.creation(link, cmd),
                 Msg::Notice(Notice::Lifecycle {
                     uuid,
                     event,
@@ -350,6 +370,22 @@ impl Worker {
             None => {}
         }
         lost
+    }
+
+    /// A creation command. The new machine is announced (VmChanged) before `Created`, so
+    /// the UI can open it at once; libvirt's define event repeats it later, harmlessly.
+    fn creation(&mut self, link: &Link, cmd: Command) -> Option<String> {
+        match creation::serve(&link.conn, cmd, &|e| self.emit(e)) {
+            Served::Answered(err) => lost_reason(err.as_ref()),
+            Served::Created(result) => {
+                let lost = lost_reason(result.as_ref().err());
+                if let Ok(s) = &result {
+                    self.changed(s.clone());
+                }
+                self.emit(Event::Created(result));
+                lost
+            }
+        }
     }
 
     /// A lifecycle event: look the domain up again and report what it is now.

@@ -350,6 +350,21 @@ impl Shell {
             .unwrap_or_else(|| panic!("the guest shell did not answer `{cmd}`: {:?}", self.seen))
     }
 
+    /// Wait until the console printed `needle` (from when the pty was opened).
+    pub fn await_output(&mut self, needle: &str, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            self.drain();
+            if self.seen.contains(needle) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Wait longer for the answer to the last `try_run` (e.g. after a resume).
     pub fn finish(&mut self, limit: Duration) -> Option<String> {
         let n = PROBES.load(Ordering::SeqCst);
