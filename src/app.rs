@@ -13,6 +13,7 @@ use crate::backend::{
 };
 use crate::i18n::gettext_f;
 use crate::ui::dialogs;
+use crate::ui::dialogs::new_vm::{NewVm, NewVmInit, NewVmMsg, NewVmOutput};
 use crate::ui::pages::dashboard::{DashboardMsg, DashboardOutput, DashboardPage};
 use crate::ui::pages::machines::{MachinesMsg, MachinesOutput, MachinesPage};
 use crate::ui::pages::templates::{TemplatesMsg, TemplatesOutput, TemplatesPage};
@@ -65,6 +66,9 @@ pub enum AppMsg {
     ReloadDetails(String),
     /// Open the creation wizard, from scratch or from a template.
     NewVm(Option<Box<crate::services::templates::Template>>),
+    WizardClosed,
+    /// A command for the connection worker from a dialog.
+    Send(Command),
     Toast(String, bool),
     Search,
     Refresh,
@@ -84,6 +88,8 @@ pub struct App {
     machines: Controller<MachinesPage>,
     details: Controller<VmDetailsPage>,
     templates: Controller<TemplatesPage>,
+    /// The open creation wizard, if any (one at a time).
+    wizard: Option<Controller<NewVm>>,
     store: VmStore,
     conn: Option<ConnectionHandle>,
     /// Bumped per connection attempt; events of older workers are dropped.
@@ -141,6 +147,7 @@ impl Component for App {
                 VmDetailsOutput::Back => AppMsg::CloseDetails,
                 VmDetailsOutput::Reload(uuid) => AppMsg::ReloadDetails(uuid),
                 VmDetailsOutput::Toast(text, error) => AppMsg::Toast(text, error),
+                VmDetailsOutput::Edit(uuid, edit) => AppMsg::Send(Command::Edit { uuid, edit }),
             });
 
         let templates = TemplatesPage::builder()
@@ -170,6 +177,7 @@ impl Component for App {
             machines,
             details,
             templates,
+            wizard: None,
             store,
             conn: None,
             generation: 0,
@@ -239,9 +247,9 @@ impl Component for App {
                 }
             }
             AppMsg::Refresh => self.send(Command::Refresh),
-            AppMsg::NewVm(_template) => self
-                .chrome
-                .toast(&gettext("Creating machines is not available yet"), false),
+            AppMsg::NewVm(template) => self.open_wizard(template.map(|t| *t), &sender),
+            AppMsg::WizardClosed => self.wizard = None,
+            AppMsg::Send(cmd) => self.send(cmd),
             AppMsg::Toast(text, error) => self.chrome.toast(&text, error),
             AppMsg::Back => {
                 if self.chrome.content_page().as_deref() == Some("details") {
@@ -364,8 +372,42 @@ impl App {
             Event::Details(result) => self
                 .details
                 .emit(VmDetailsMsg::Loaded(result.map(Box::new))),
-            // Nothing in the UI sends `Command::Edit` yet.
-            Event::Edited { .. } => {}
+            Event::CreateOptions(r) => self.to_wizard(NewVmMsg::Options(r)),
+            Event::ProposedXml(r) => self.to_wizard(NewVmMsg::ProposedXml(r)),
+            Event::CreateProgress(step) => self.to_wizard(NewVmMsg::Progress(step)),
+            Event::Created(r) => {
+                if let Ok(vm) = &r {
+                    self.chrome.toast(
+                        &gettext_f("“{name}” was created", &[("name", &vm.name)]),
+                        false,
+                    );
+                }
+                self.to_wizard(NewVmMsg::Created(r));
+            }
+            Event::Edited {
+                name, edit, result, ..
+            } => match result {
+                Ok(applied) => {
+                    let shown = match &edit {
+                        crate::backend::edit::VmEdit::Rename(new) => new.clone(),
+                        _ => name,
+                    };
+                    self.chrome
+                        .toast(&applied.sentence(&shown), applied.waits_for_restart());
+                }
+                Err(err) => {
+                    let text = gettext_f(
+                        "Could not change the {what} of “{name}”: {error}",
+                        &[
+                            ("what", &edit.what()),
+                            ("name", &name),
+                            ("error", &err.to_string()),
+                        ],
+                    );
+                    log::warn!("{text}");
+                    self.chrome.toast(&text, true);
+                }
+            },
             Event::ActionDone {
                 name,
                 action,
@@ -381,12 +423,37 @@ impl App {
                     self.chrome.toast(&text, true);
                 }
             },
-            // Answers for the creation wizard, which is not in the UI yet.
-            Event::CreateOptions(_)
-            | Event::ProposedXml(_)
-            | Event::CreateProgress(_)
-            | Event::Created(_) => {}
         }
+    }
+
+    fn to_wizard(&self, msg: NewVmMsg) {
+        if let Some(w) = &self.wizard {
+            w.emit(msg);
+        }
+    }
+
+    fn open_wizard(
+        &mut self,
+        template: Option<crate::services::templates::Template>,
+        sender: &ComponentSender<Self>,
+    ) {
+        if !self.connected {
+            self.chrome.toast(&gettext("Not connected"), true);
+            return;
+        }
+        if let Some(w) = &self.wizard {
+            w.widget().present();
+            return;
+        }
+        let wizard = NewVm::builder()
+            .transient_for(&self.window)
+            .launch(NewVmInit { template })
+            .forward(sender.input_sender(), |out| match out {
+                NewVmOutput::Send(cmd) => AppMsg::Send(cmd),
+                NewVmOutput::Open(uuid) => AppMsg::OpenVm(uuid),
+                NewVmOutput::Closed => AppMsg::WizardClosed,
+            });
+        self.wizard = Some(wizard);
     }
 
     fn after_store_change(&self) {

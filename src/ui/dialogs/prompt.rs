@@ -1,5 +1,6 @@
 //! A one-line text prompt ("Save as Template", "Rename"): a message dialog with an entry.
-//! The accept response is only enabled while the text is not blank; Enter accepts.
+//! Unless blank answers are allowed, the accept response is only enabled while the text is
+//! not blank; Enter accepts.
 
 use std::rc::Rc;
 
@@ -15,6 +16,8 @@ pub struct Prompt<'a> {
     pub label: &'a str,
     pub initial: &'a str,
     pub accept: &'a str,
+    /// Whether a blank answer is allowed (clearing a description).
+    pub allow_empty: bool,
 }
 
 /// Shows the prompt; `on_accept` gets the trimmed text.
@@ -37,8 +40,9 @@ pub fn text(parent: &gtk::Window, p: Prompt<'_>, on_accept: impl Fn(String) + 's
     dialog.set_response_appearance("accept", adw::ResponseAppearance::Suggested);
     {
         let dialog = dialog.clone();
+        let allow_empty = p.allow_empty;
         let sync = move |e: &gtk::Entry| {
-            dialog.set_response_enabled("accept", !e.text().trim().is_empty());
+            dialog.set_response_enabled("accept", allow_empty || !e.text().trim().is_empty());
         };
         sync(&entry);
         entry.connect_changed(sync);
@@ -46,8 +50,9 @@ pub fn text(parent: &gtk::Window, p: Prompt<'_>, on_accept: impl Fn(String) + 's
     let on_accept = Rc::new(on_accept);
     {
         let entry = entry.clone();
+        let allow_empty = p.allow_empty;
         dialog.connect_response(None, move |_, response| {
-            if response == "accept" && !entry.text().trim().is_empty() {
+            if response == "accept" && (allow_empty || !entry.text().trim().is_empty()) {
                 on_accept(entry.text().trim().to_owned());
             }
         });

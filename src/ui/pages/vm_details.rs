@@ -6,6 +6,11 @@ use gtk::glib;
 use gtk::prelude::*;
 use relm4::prelude::*;
 
+mod settings;
+
+use std::rc::Rc;
+
+use crate::backend::edit::VmEdit;
 use crate::backend::{BackendError, VmAction, VmDetails, VmSummary};
 use crate::i18n::gettext_f;
 use crate::services::db;
@@ -29,6 +34,7 @@ pub enum VmDetailsMsg {
     /// "Save as Template…": ask for a name first.
     SaveAsTemplate,
     SaveTemplateNamed(String),
+    Edit(VmEdit),
 }
 
 #[derive(Debug)]
@@ -37,6 +43,7 @@ pub enum VmDetailsOutput {
     Back,
     Reload(String),
     Toast(String, bool),
+    Edit(String, VmEdit),
 }
 
 #[derive(Debug)]
@@ -54,6 +61,7 @@ pub struct VmDetailsPage {
     content: gtk::Stack,
     error: adw::StatusPage,
     general: InfoGroup,
+    settings: Rc<settings::SettingsGroup>,
     hardware: InfoGroup,
     disks: InfoGroup,
     nics: InfoGroup,
@@ -121,9 +129,7 @@ impl VmDetailsPage {
         let or_none = |s: &str| if s.is_empty() { dash() } else { s.to_string() };
 
         self.general.set_rows(vec![
-            (gettext("Name"), d.name.clone()),
             (gettext("UUID"), d.uuid.clone()),
-            (gettext("Description"), or_none(&d.description)),
             (
                 gettext("Operating system"),
                 d.os_id
@@ -131,31 +137,16 @@ impl VmDetailsPage {
                     .map(format::os_name)
                     .unwrap_or_else(|| gettext("Unknown")),
             ),
-            (gettext("Start with host"), yes_no(d.autostart)),
             (gettext("Persistent"), yes_no(d.persistent)),
         ]);
-        let vcpus = if d.max_vcpus > d.vcpus {
-            gettext_f(
-                "{current} of {max}",
-                &[
-                    ("current", &d.vcpus.to_string()),
-                    ("max", &d.max_vcpus.to_string()),
-                ],
-            )
-        } else {
-            d.vcpus.to_string()
-        };
-        let boot = if d.boot_order.is_empty() {
-            dash()
-        } else {
-            d.boot_order.join(", ")
-        };
+        self.settings.show(d);
         self.hardware.set_rows(vec![
-            (gettext("vCPUs"), vcpus),
-            (gettext("Memory"), format::kib(d.memory_kib)),
+            (
+                gettext("Maximum vCPUs"),
+                d.max_vcpus.max(d.vcpus).to_string(),
+            ),
             (gettext("Maximum memory"), format::kib(d.max_memory_kib)),
             (gettext("Firmware"), or_none(&d.firmware)),
-            (gettext("Boot order"), boot),
             (
                 gettext("Architecture"),
                 [d.arch.as_str(), d.machine.as_str()]
@@ -312,6 +303,12 @@ impl Component for VmDetailsPage {
         }
 
         let general = InfoGroup::new(&gettext("General"));
+        let settings = {
+            let sender = sender.clone();
+            settings::SettingsGroup::new(Rc::new(move |edit| {
+                sender.input(VmDetailsMsg::Edit(edit))
+            }))
+        };
         let hardware = InfoGroup::new(&gettext("Hardware"));
         let disks = InfoGroup::new(&gettext("Disks"));
         let nics = InfoGroup::new(&gettext("Network Interfaces"));
@@ -327,7 +324,10 @@ impl Component for VmDetailsPage {
             .build();
         column.append(&top);
         column.append(&buttons);
-        for g in [&general, &hardware, &disks, &nics, &displays] {
+        column.append(general.widget());
+        column.append(&settings.group);
+        column.append(&settings.tags_group);
+        for g in [&hardware, &disks, &nics, &displays] {
             column.append(g.widget());
         }
         let clamp = adw::Clamp::builder()
@@ -410,6 +410,7 @@ impl Component for VmDetailsPage {
             content,
             error,
             general,
+            settings,
             hardware,
             disks,
             nics,
@@ -470,6 +471,11 @@ impl Component for VmDetailsPage {
                     let _ = sender.output(VmDetailsOutput::Action(uuid, action));
                 }
             }
+            VmDetailsMsg::Edit(edit) => {
+                if let Some(uuid) = self.uuid() {
+                    let _ = sender.output(VmDetailsOutput::Edit(uuid, edit));
+                }
+            }
             VmDetailsMsg::SaveAsTemplate => {
                 let (Some(d), Some(parent)) = (
                     self.details.as_ref(),
@@ -488,6 +494,7 @@ impl Component for VmDetailsPage {
                         label: &gettext("Template name"),
                         initial: &d.name,
                         accept: &gettext("Save"),
+                        allow_empty: false,
                     },
                     move |name| input.emit(VmDetailsMsg::SaveTemplateNamed(name)),
                 );
