@@ -459,6 +459,7 @@ impl App {
     fn after_store_change(&self) {
         self.dashboard
             .emit(DashboardMsg::Counts(self.store.counts()));
+        self.machines.emit(MachinesMsg::Tags(self.store.tags()));
         self.machines.emit(MachinesMsg::Refilter);
     }
 

@@ -95,6 +95,20 @@ impl VmStore {
         self.store.remove_all();
     }
 
+    /// Every tag in use, once (ignoring case), sorted.
+    pub fn tags(&self) -> Vec<String> {
+        let mut tags: Vec<String> = Vec::new();
+        for obj in self.by_uuid.values() {
+            for t in &obj.summary().tags {
+                if !tags.iter().any(|x| x.eq_ignore_ascii_case(t)) {
+                    tags.push(t.clone());
+                }
+            }
+        }
+        tags.sort_by_key(|t| t.to_lowercase());
+        tags
+    }
+
     /// How many domains are in each state, in [`VmState::ALL`] order.
     pub fn counts(&self) -> Vec<(VmState, usize)> {
         let mut counts: HashMap<VmState, usize> = HashMap::new();

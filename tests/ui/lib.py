@@ -436,6 +436,23 @@ class App:
         self.quit()
 
 
+def dialog_button(app, label, timeout=10):
+    """A button of a dialog or secondary window (not the main window's). GTK 4.8's own
+    dialogs (the file chooser) name their buttons twice ("Import Import")."""
+    name = re.compile("^" + re.escape(label) + "( " + re.escape(label) + ")?$")
+    return wait_for(
+        lambda: next((b for b in app.find_all("push button", name)
+                      if toplevel(b) != app.window), None), timeout, f"dialog button {label!r}")
+
+
+def menu_item(app, menu, item):
+    """Open a menu button by its name and activate one of its items."""
+    before = len(app.window_ids())
+    app.pointer_click(app.find(name=menu))
+    wait_for(lambda: len(app.window_ids()) > before, 5, f"the {menu!r} popover")
+    app.click(app.find(name=item, showing_only=False))
+
+
 def text_of_entry(entry):
     text = entry.queryText()
     return text.getText(0, text.characterCount)

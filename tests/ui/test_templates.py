@@ -19,29 +19,13 @@ def start():
     return app, data
 
 
-def menu_item(app, menu, item):
-    before = len(app.window_ids())
-    app.pointer_click(app.find(name=menu))
-    lib.wait_for(lambda: len(app.window_ids()) > before, 5, f"the {menu!r} popover")
-    app.click(app.find(name=item, showing_only=False))
-
-
-def dialog_button(app, label):
-    """A button of the dialog on top (not the main window's). GTK 4.8's own dialogs (the
-    file chooser) name their buttons twice ("Import Import")."""
-    name = re.compile("^" + re.escape(label) + "( " + re.escape(label) + ")?$")
-    return lib.wait_for(
-        lambda: next((b for b in app.find_all("push button", name)
-                      if tm._toplevel(b) != app.window), None), 10, f"dialog button {label!r}")
-
-
 def save_as_template(app, vm, name):
     tm.open_machines(app)
     tm.open_details(app, tm.search(app, vm))
-    menu_item(app, "Machine Menu", "Save as Template…")
+    lib.menu_item(app, "Machine Menu", "Save as Template…")
     entry = app.find(lib.ENTRY, "Template name")
     app.type_into(entry, name)
-    app.click(dialog_button(app, "Save"))
+    app.click(lib.dialog_button(app, "Save"))
 
 
 def open_templates(app):
@@ -58,7 +42,7 @@ def choose_file(app, title, path):
     app.focus_titled(title)
     app.key("ctrl+l", "ctrl+a")
     lib.run(["xdotool", "type", "--delay", "15", "--", path])
-    app.click(dialog_button(app, title.split()[0]))
+    app.click(lib.dialog_button(app, title.split()[0]))
 
 
 def test_save_edit_export_delete_import():
@@ -76,7 +60,7 @@ def test_save_edit_export_delete_import():
     spin = app.find(name="Virtual CPUs", role="spin button")
     app.type_into(spin, "3", check=False)
     app.key("Tab")
-    app.click(dialog_button(app, "Save"))
+    app.click(lib.dialog_button(app, "Save"))
     app.find(name="Template \u201cWeb base\u201d saved")
     lib.wait_for(lambda: any("3 vCPUs" in lib.name_of(n) for n in lib.walk(template_row(app, "Web base"))),
                  10, "the row to say 3 vCPUs")
@@ -94,7 +78,7 @@ def test_save_edit_export_delete_import():
     # Delete, confirmed: the empty state says what to do.
     app.click(app.find("push button", "Delete \u201cWeb base\u201d"))
     app.find(name="Delete Template \u201cWeb base\u201d?")
-    app.click(dialog_button(app, "Delete"))
+    app.click(lib.dialog_button(app, "Delete"))
     app.find(name="No Templates")
 
     # Import it back.
@@ -109,9 +93,9 @@ def test_bad_input_is_refused_with_a_message():
     save_as_template(app, "web-uefi", "Dup")
     app.find(name="Saved as template \u201cDup\u201d")
     # The same name again: refused, and the message says why.
-    menu_item(app, "Machine Menu", "Save as Template…")
+    lib.menu_item(app, "Machine Menu", "Save as Template…")
     app.type_into(app.find(lib.ENTRY, "Template name"), "dup")
-    app.click(dialog_button(app, "Save"))
+    app.click(lib.dialog_button(app, "Save"))
     app.find(name=re.compile(r"A template named \u201cdup\u201d already exists"))
 
     # A blank name in the editor: an inline error, the editor stays open with the input.
@@ -119,9 +103,9 @@ def test_bad_input_is_refused_with_a_message():
     app.click(app.find("push button", "Edit \u201cDup\u201d"))
     name = app.find(lib.ENTRY, "Name")
     app.type_into(name, "   ", check=False)
-    app.click(dialog_button(app, "Save"))
+    app.click(lib.dialog_button(app, "Save"))
     app.find(name="A template needs a name.")
-    app.click(dialog_button(app, "Cancel"))
+    app.click(lib.dialog_button(app, "Cancel"))
     template_row(app, "Dup")
 
     # A damaged file: a clear message, nothing imported.

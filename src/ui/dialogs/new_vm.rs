@@ -282,8 +282,9 @@ impl NewVm {
             }
             None => self.storage.none.set_active(true),
         }
+        // UEFI only where the host offers it (a template may come from another host).
         let firmware = match &self.template {
-            Some(t) => t.firmware == TemplateFirmware::Uefi,
+            Some(t) => t.firmware == TemplateFirmware::Uefi && options.uefi_available,
             None => plan.firmware == Firmware::Uefi,
         };
         self.summary.firmware.set_selected(u32::from(firmware));
@@ -948,6 +949,7 @@ impl Component for NewVm {
             })
         };
 
+        xml.set_save_visible(false);
         for (is_iso, button) in [(true, &source.iso_choose), (false, &source.import_choose)] {
             let sender = sender.clone();
             button.connect_clicked(move |_| sender.input(NewVmMsg::ChooseFile(is_iso)));

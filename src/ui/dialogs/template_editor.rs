@@ -211,7 +211,7 @@ pub fn show(
         .child(&adw::Clamp::builder().maximum_size(560).child(&page).build())
         .hscrollbar_policy(gtk::PolicyType::Never)
         .propagate_natural_height(true)
-        .max_content_height(640)
+        .max_content_height(720)
         .build();
     let content = gtk::Box::new(gtk::Orientation::Vertical, 0);
     content.append(&header);

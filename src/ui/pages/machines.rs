@@ -22,6 +22,9 @@ pub enum MachinesMsg {
     FocusSearch,
     /// Domains changed state: filters and sort by state must look again.
     Refilter,
+    /// The tags in use changed: the tag filter offers these.
+    Tags(Vec<String>),
+    TagFilter(u32),
     /// The number of shown rows changed (empty and no-results states).
     CountChanged,
     Activated(u32),
@@ -39,6 +42,8 @@ pub enum MachinesOutput {
 struct Criteria {
     text: String,
     state: Option<VmState>,
+    /// Only machines with this tag (ignoring case).
+    tag: Option<String>,
 }
 
 pub struct MachinesPage {
@@ -52,6 +57,8 @@ pub struct MachinesPage {
     stack: gtk::Stack,
     back: gtk::Button,
     total: gio::ListStore,
+    tag_drop: gtk::DropDown,
+    tag_names: Vec<String>,
 }
 
 impl MachinesPage {
@@ -117,6 +124,9 @@ impl Component for MachinesPage {
                 let c = criteria.borrow();
                 c.state.is_none_or(|s| s == vm.state)
                     && (c.text.is_empty() || vm.name.to_lowercase().contains(&c.text))
+                    && c.tag
+                        .as_ref()
+                        .is_none_or(|t| vm.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
             })
         };
         let sort_by_state = Rc::new(RefCell::new(false));
@@ -244,6 +254,16 @@ impl Component for MachinesPage {
                 sender.input(MachinesMsg::StateFilter(d.selected()))
             });
         }
+        let tag_drop = gtk::DropDown::from_strings(&[&gettext("All Tags")]);
+        a11y::name_dropdown(&tag_drop, &gettext("Filter by tag"));
+        // Shown once some machine has a tag.
+        tag_drop.set_visible(false);
+        {
+            let sender = sender.clone();
+            tag_drop.connect_selected_notify(move |d| {
+                sender.input(MachinesMsg::TagFilter(d.selected()))
+            });
+        }
         let sort_drop = gtk::DropDown::from_strings(&[&gettext("Name"), &gettext("State")]);
         a11y::name_dropdown(&sort_drop, &gettext("Sort by"));
         {
@@ -260,6 +280,7 @@ impl Component for MachinesPage {
             .build();
         toolbar.append(&search);
         toolbar.append(&state_drop);
+        toolbar.append(&tag_drop);
         toolbar.append(&sort_drop);
 
         let scrolled = gtk::ScrolledWindow::builder()
@@ -306,6 +327,8 @@ impl Component for MachinesPage {
             stack,
             back,
             total: store.clone(),
+            tag_drop,
+            tag_names: Vec::new(),
         };
         {
             let sender = sender.clone();
@@ -341,12 +364,45 @@ impl Component for MachinesPage {
                 self.search.grab_focus();
             }
             MachinesMsg::Refilter => {
-                // Only what depends on state can change when a domain changes.
-                if self.criteria.borrow().state.is_some() {
+                // Only what depends on state or tags can change when a domain changes.
+                let narrowed = {
+                    let c = self.criteria.borrow();
+                    c.state.is_some() || c.tag.is_some()
+                };
+                if narrowed {
                     self.filter.changed(gtk::FilterChange::Different);
                 }
                 if *self.sort_by_state.borrow() {
                     self.sorter.changed(gtk::SorterChange::Different);
+                }
+            }
+            MachinesMsg::Tags(tags) if tags == self.tag_names => {}
+            MachinesMsg::Tags(tags) => {
+                let current = self.criteria.borrow().tag.clone();
+                let mut items = vec![gettext("All Tags")];
+                items.extend(tags.iter().cloned());
+                let refs: Vec<&str> = items.iter().map(String::as_str).collect();
+                // The selection follows the chosen tag by name; a tag that is gone
+                // falls back to "All Tags".
+                let index = current
+                    .as_ref()
+                    .and_then(|c| tags.iter().position(|t| t.eq_ignore_ascii_case(c)))
+                    .map(|i| i as u32 + 1)
+                    .unwrap_or(0);
+                self.tag_names = tags;
+                self.tag_drop.set_model(Some(&gtk::StringList::new(&refs)));
+                self.tag_drop.set_selected(index);
+                self.tag_drop
+                    .set_visible(!self.tag_names.is_empty() || index != 0);
+                sender.input(MachinesMsg::TagFilter(index));
+            }
+            MachinesMsg::TagFilter(index) => {
+                let tag = index
+                    .checked_sub(1)
+                    .and_then(|i| self.tag_names.get(i as usize).cloned());
+                if tag != self.criteria.borrow().tag {
+                    self.criteria.borrow_mut().tag = tag;
+                    self.filter.changed(gtk::FilterChange::Different);
                 }
             }
             MachinesMsg::Activated(pos) => {

@@ -207,6 +207,15 @@ impl VmRow {
         self.state_icon
             .set_icon_name(Some(format::state_icon(vm.state)));
         self.name.set_text(&vm.name);
+        // Tags share the state's line: one label, no extra widgets per row.
+        let state_text = if vm.tags.is_empty() {
+            state_text
+        } else {
+            gettext_f(
+                "{state} · {tags}",
+                &[("state", &state_text), ("tags", &vm.tags.join(", "))],
+            )
+        };
         self.state.set_text(&state_text);
         self.vcpus.set_text(&format::vcpus(vm.vcpus));
         self.memory.set_text(&format::kib(vm.memory_kib));

@@ -133,6 +133,11 @@ impl XmlEditor {
         editor
     }
 
+    /// Hide the editor's own Save where its owner has one (the wizard's Create).
+    pub fn set_save_visible(&self, visible: bool) {
+        self.save.set_visible(visible);
+    }
+
     pub fn text(&self) -> String {
         let (start, end) = self.buffer.bounds();
         self.buffer.text(&start, &end, false).to_string()
