@@ -346,7 +346,7 @@ fn a_disk_larger_than_the_pool_names_both_sizes() {
     };
     let e = create_fails(&conn, &plan, "500 GiB");
     assert!(
-        e.message.contains(&create::human_bytes(free)),
+        e.message.contains(&kvm_manager::i18n::bytes(free)),
         "{}",
         e.message
     );

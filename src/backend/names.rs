@@ -14,32 +14,36 @@ use crate::i18n::gettext_f;
 /// The longest name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 64;
 
-/// What is wrong with a proposed name, if anything (pure: no libvirt).
+/// What is wrong with a proposed name, if anything (pure: no libvirt): 1 to 64
+/// characters from ASCII letters, digits, `.`, `-`, `_` and `+`, not starting with `.` or
+/// `-`. The one rule for new names (creation, clone, rename, import).
 pub fn name_problem(name: &str) -> Option<String> {
     use gettextrs::gettext;
     if name.is_empty() {
-        return Some(gettext("Enter a name."));
+        return Some(gettext("Enter a name for the virtual machine."));
     }
     if name.chars().count() > MAX_NAME_CHARS {
         return Some(gettext_f(
-            "A name has at most {max} characters.",
+            "The name is too long: use at most {max} characters.",
             &[("max", &MAX_NAME_CHARS.to_string())],
         ));
     }
     if name.starts_with(['.', '-']) {
-        return Some(gettext("A name cannot start with “.” or “-”."));
+        return Some(gettext("The name cannot start with a dot or a dash."));
     }
     if let Some(bad) = name
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+')))
     {
-        let shown = if bad.is_control() || bad.is_whitespace() {
+        let shown = if bad == ' ' {
+            gettext("a space")
+        } else if bad.is_control() || bad.is_whitespace() {
             format!("U+{:04X}", u32::from(bad))
         } else {
-            bad.to_string()
+            format!("“{bad}”")
         };
         return Some(gettext_f(
-            "A name may only hold letters, digits, “.”, “-”, “_” and “+”, not “{char}”.",
+            "The name cannot contain {char}: use letters, digits, “.”, “-”, “_” and “+”.",
             &[("char", &shown)],
         ));
     }
@@ -116,7 +120,8 @@ mod tests {
             assert_eq!(e.kind, ErrorKind::InvalidInput, "{bad}");
             assert!(!e.message.is_empty() && !e.hint.is_empty());
         }
-        assert!(name_problem("a b").unwrap().contains("U+0020"));
+        assert!(name_problem("a b").unwrap().contains("a space"));
+        assert!(name_problem("tab\there").unwrap().contains("U+0009"));
         assert!(name_problem("a/b").unwrap().contains("“/”"));
     }
 }

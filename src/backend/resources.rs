@@ -101,31 +101,14 @@ pub(super) fn set_vcpus(t: &Target, n: u32) -> Result<Applied, BackendError> {
     }
 }
 
-/// "512 MiB", "4 GiB", "1.5 GiB": a memory size for messages.
-pub fn format_kib(kib: u64) -> String {
-    const GIB: u64 = 1 << 20;
-    if kib >= GIB {
-        let tenths = (kib * 10 + GIB / 2) / GIB;
-        if tenths % 10 == 0 {
-            format!("{} GiB", tenths / 10)
-        } else {
-            format!("{}.{} GiB", tenths / 10, tenths % 10)
-        }
-    } else if kib >= 1024 {
-        format!("{} MiB", kib / 1024)
-    } else {
-        format!("{kib} KiB")
-    }
-}
-
 fn check_memory(current_kib: u64, max_kib: Option<u64>) -> Result<(), BackendError> {
     let range = |v: u64| (MIN_MEMORY_KIB..=MAX_MEMORY_KIB).contains(&v);
     if !range(current_kib) || !max_kib.is_none_or(range) {
         return Err(bad_value(gettext_f(
             "Memory must be between {min} and {max}.",
             &[
-                ("min", &format_kib(MIN_MEMORY_KIB)),
-                ("max", &format_kib(MAX_MEMORY_KIB)),
+                ("min", &crate::i18n::kib(MIN_MEMORY_KIB)),
+                ("max", &crate::i18n::kib(MAX_MEMORY_KIB)),
             ],
         )));
     }
@@ -133,8 +116,8 @@ fn check_memory(current_kib: u64, max_kib: Option<u64>) -> Result<(), BackendErr
         return Err(bad_value(gettext_f(
             "The memory ({current}) cannot be more than the maximum ({max}).",
             &[
-                ("current", &format_kib(current_kib)),
-                ("max", &format_kib(max)),
+                ("current", &crate::i18n::kib(current_kib)),
+                ("max", &crate::i18n::kib(max)),
             ],
         )));
     }
@@ -191,7 +174,7 @@ pub(super) fn set_memory(
             ErrorKind::InvalidState,
             gettext_f(
                 "“{name}” is transient: its maximum memory ({max}) cannot change while it runs.",
-                &[("name", &t.name), ("max", &format_kib(live_max))],
+                &[("name", &t.name), ("max", &crate::i18n::kib(live_max))],
             ),
             gettext("Choose an amount up to the current maximum."),
         ));
@@ -201,7 +184,7 @@ pub(super) fn set_memory(
     } else if current_kib > live_max {
         Some(gettext_f(
             "“{name}” started with at most {max} of memory.",
-            &[("name", &t.name), ("max", &format_kib(live_max))],
+            &[("name", &t.name), ("max", &crate::i18n::kib(live_max))],
         ))
     } else {
         match dom.set_memory_flags(current_kib, LIVE) {
@@ -221,15 +204,6 @@ pub(super) fn set_memory(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_read_well() {
-        assert_eq!(format_kib(512), "512 KiB");
-        assert_eq!(format_kib(256 * 1024), "256 MiB");
-        assert_eq!(format_kib(4 << 20), "4 GiB");
-        assert_eq!(format_kib(3 << 19), "1.5 GiB");
-        assert_eq!(format_kib(64 << 30), "65536 GiB");
-    }
 
     #[test]
     fn memory_values_are_checked_before_anything_happens() {

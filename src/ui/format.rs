@@ -3,31 +3,7 @@
 use crate::backend::{VmAction, VmState};
 use crate::i18n::{gettext_f, ngettext_f};
 
-/// Bytes as "1.5 GiB" (binary units, one decimal above KiB).
-pub fn bytes(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    // 1023.97 GiB shows as "1 TiB", not "1024.0 GiB": compare what will be printed.
-    while (value * 10.0).round() >= 10240.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    let number = if unit == 0 || value.fract() < 0.05 || value.fract() >= 0.95 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.1}")
-    };
-    // Translators: a size, e.g. "1.5 GiB"; {number} is the value, {unit} the binary unit.
-    gettext_f(
-        "{number} {unit}",
-        &[("number", &number), ("unit", UNITS[unit])],
-    )
-}
-
-pub fn kib(kib: u64) -> String {
-    bytes(kib.saturating_mul(1024))
-}
+pub use crate::i18n::{bytes, kib};
 
 pub fn vcpus(n: u32) -> String {
     ngettext_f("{n} vCPU", "{n} vCPUs", n, &[("n", &n.to_string())])

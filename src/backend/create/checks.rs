@@ -1,37 +1,14 @@
 //! Checks the wizard runs as the user types: machine names (valid, unused), resources
 //! beyond the host's (warnings), and sizes written for people.
 
-use gettextrs::gettext;
-
 use super::CreateOptions;
 use crate::i18n::gettext_f;
 
-/// Check a new machine's name: 1 to 64 characters from ASCII letters, digits, `.`, `-`,
-/// `_` and `+`, not starting with `.` or `-`, and not the name of an existing machine.
-/// The error is a translated sentence for the user.
+/// Check a new machine's name: the rule of [`names::name_problem`](crate::backend::names),
+/// and not the name of an existing machine. The error is a translated sentence.
 pub fn validate_name(name: &str, existing: &[String]) -> Result<(), String> {
-    if name.is_empty() {
-        return Err(gettext("Enter a name for the virtual machine."));
-    }
-    if name.chars().count() > 64 {
-        return Err(gettext("The name is too long: use at most 64 characters."));
-    }
-    if name.starts_with('.') || name.starts_with('-') {
-        return Err(gettext("The name cannot start with a dot or a dash."));
-    }
-    if let Some(bad) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+')))
-    {
-        let shown = if bad.is_whitespace() {
-            gettext("a space")
-        } else {
-            format!("“{bad}”")
-        };
-        return Err(gettext_f(
-            "The name cannot contain {char}: use letters, digits, “.”, “-”, “_” and “+”.",
-            &[("char", &shown)],
-        ));
+    if let Some(problem) = crate::backend::names::name_problem(name) {
+        return Err(problem);
     }
     if existing.iter().any(|e| e == name) {
         return Err(gettext_f(
@@ -84,32 +61,18 @@ pub fn resource_warnings(vcpus: u32, memory_kib: u64, options: &CreateOptions) -
         out.push(gettext_f(
             "{memory} of memory is more than the host's {host}: the host may run out of memory.",
             &[
-                ("memory", &human_bytes(memory_kib.saturating_mul(1024))),
+                (
+                    "memory",
+                    &crate::i18n::bytes(memory_kib.saturating_mul(1024)),
+                ),
                 (
                     "host",
-                    &human_bytes(options.host_memory_kib.saturating_mul(1024)),
+                    &crate::i18n::bytes(options.host_memory_kib.saturating_mul(1024)),
                 ),
             ],
         ));
     }
     out
-}
-
-/// Bytes for people: "20 GiB", "1.5 GiB", "512 MiB".
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 || (value.fract() * 10.0).round() == 0.0 || (value.fract() * 10.0).round() == 10.0
-    {
-        format!("{} {}", value.round(), UNITS[unit])
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }
 
 #[cfg(test)]
@@ -140,13 +103,5 @@ mod tests {
         assert_eq!(suggest_name("win10", &existing), "win10");
         assert_eq!(suggest_name("ubuntu 22.04", &[]), "ubuntu-22.04");
         assert_eq!(suggest_name("--", &[]), "vm");
-    }
-
-    #[test]
-    fn byte_sizes() {
-        assert_eq!(human_bytes(20 << 30), "20 GiB");
-        assert_eq!(human_bytes(3 << 29), "1.5 GiB");
-        assert_eq!(human_bytes(512 << 20), "512 MiB");
-        assert_eq!(human_bytes(100), "100 bytes");
     }
 }

@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use crate::backend::domain_spec::{DiskBus, Firmware, GraphicsKind};
 use crate::backend::osinfo::OsEntry;
 
-pub use checks::{human_bytes, resource_warnings, suggest_name, validate_name};
+pub use checks::{resource_warnings, suggest_name, validate_name};
 pub use image::{detect_image, ImageInfo};
 pub use options::create_options;
 pub use prepare::proposed_xml;

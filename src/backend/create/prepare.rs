@@ -12,7 +12,7 @@ use virt::storage_pool::StoragePool;
 use super::image::detect_image;
 use super::options::{host_bridges, is_local, volume_format};
 use super::url::parse_install_url;
-use super::{human_bytes, validate_name, CreatePlan, InstallSource, NetworkChoice, StorageChoice};
+use super::{validate_name, CreatePlan, InstallSource, NetworkChoice, StorageChoice};
 use crate::backend::domain_spec::{
     DiskBus, DiskDevice, DiskSource, DiskSpec, DomainSpec, NicSource, NicSpec,
 };
@@ -329,9 +329,9 @@ fn check_space(pool: &str, needed: u64, free: u64) -> Result<(), BackendError> {
         return Err(invalid(gettext_f(
             "The disk needs {needed} but the storage pool “{pool}” has only {free} free. Choose a smaller size or another pool.",
             &[
-                ("needed", &human_bytes(needed)),
+                ("needed", &crate::i18n::bytes(needed)),
                 ("pool", pool),
-                ("free", &human_bytes(free)),
+                ("free", &crate::i18n::bytes(free)),
             ],
         )));
     }
