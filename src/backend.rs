@@ -18,6 +18,7 @@ pub mod event_loop;
 pub mod host;
 pub mod lifecycle;
 mod link;
+pub mod names;
 mod reconnect;
 pub mod snapshot;
 pub mod stats;
@@ -25,6 +26,8 @@ pub mod summary;
 pub mod types;
 pub mod worker;
 pub mod xml;
+pub mod xml_check;
+pub mod xml_edit;
 
 pub use error::{BackendError, ErrorKind};
 pub use types::*;
