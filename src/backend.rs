@@ -12,7 +12,10 @@
 //! snapshots), [`host`], [`xml`] (domain XML parsing), [`error`] (typed errors).
 
 mod callbacks;
+pub mod clone;
+pub mod delete;
 mod details;
+pub mod disks;
 pub mod error;
 pub mod event_loop;
 pub mod host;
@@ -25,8 +28,10 @@ pub mod stats;
 pub mod summary;
 pub mod types;
 pub mod worker;
+mod worker_manage;
 pub mod xml;
 pub mod xml_check;
+pub mod xml_define;
 pub mod xml_edit;
 
 pub use error::{BackendError, ErrorKind};

@@ -64,6 +64,15 @@ impl Worker {
                         result: Err(BackendError::disconnected(&what)),
                     });
                 }
+                Msg::Cmd(
+                    cmd @ (Command::DeletePlan { .. }
+                    | Command::Delete { .. }
+                    | Command::ClonePlan { .. }
+                    | Command::Clone(_)
+                    | Command::ReadXml { .. }
+                    | Command::DefineXml { .. }
+                    | Command::ImportXml { .. }),
+                ) => self.manage_disconnected(cmd),
                 // Stale notices from the old connection, refreshes (the reconnect sends a
                 // fresh list anyway) and test hooks have nothing to act on.
                 Msg::Cmd(Command::Refresh) | Msg::Notice(_) | Msg::Exec(_) | Msg::SimulateClose => {

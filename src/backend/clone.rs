@@ -1,0 +1,503 @@
+//! Clone a machine: a plan (suggested name, each disk and whether it can be copied), then
+//! the clone itself with progress.
+//!
+//! The clone is the source's persistent definition with a new name, no UUID and no MAC
+//! addresses (libvirt generates new ones), no SMBIOS UUID, no fixed tap device names and
+//! no NVRAM path (libvirt makes a fresh variable store from the template). Each disk is
+//! either copied into the source volume's pool with `virStorageVolCreateXMLFrom` (same
+//! format; the volume is named after the clone) or shared with the source. A running
+//! source is refused, or paused while its disks are copied and resumed afterwards (also
+//! when the clone fails), as the request says. Any failure removes the volumes copied so
+//! far: nothing is left half-done.
+
+use std::collections::HashSet;
+use std::io::Cursor;
+
+use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event as XmlEvent};
+use quick_xml::Writer;
+use virt::connect::Connect;
+use virt::domain::Domain;
+use virt::storage_pool::StoragePool;
+use virt::storage_vol::StorageVol;
+use virt::sys;
+
+use super::disks::{disks_of_xml, open_volume, Backing, DiskRef, Resolver};
+use super::error::{BackendError, ErrorKind};
+use super::names::{suggest_clone_name, validate_new_domain_name};
+use super::summary::{lookup, summary_of};
+use super::types::{VmState, VmSummary};
+use super::xml::parse_tree;
+use super::xml_define::define_domain;
+use super::xml_edit::{apply, Path};
+use crate::i18n::gettext_f;
+use gettextrs::gettext;
+
+mod rewrite;
+
+/// What happens to one disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DiskMode {
+    /// A new volume with the same content, in the same pool.
+    Copy,
+    /// The clone uses the same storage as the source.
+    Share,
+}
+
+/// What to do when the source is running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RunningPolicy {
+    /// Do not clone; say so.
+    Refuse,
+    /// Pause it while its disks are copied, then resume it.
+    Pause,
+}
+
+/// One disk in the clone dialog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloneDisk {
+    pub target: String,
+    /// "disk", "cdrom", "floppy", "lun".
+    pub device: String,
+    /// Path, "pool/volume" or libvirt's name of the storage.
+    pub source: String,
+    pub pool: Option<String>,
+    pub volume: Option<String>,
+    /// Driver format ("qcow2", "raw"), empty when not given.
+    pub format: String,
+    /// A writable disk that is a volume of an active pool.
+    pub can_copy: bool,
+    pub default_mode: DiskMode,
+    /// Why it cannot be copied or is shared by default (translated).
+    pub note: Option<String>,
+}
+
+/// What cloning a machine involves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClonePlan {
+    pub source_uuid: String,
+    pub source_name: String,
+    /// A free name that follows the naming rule, e.g. "web-clone".
+    pub suggested_name: String,
+    pub state: VmState,
+    /// It runs (not merely paused): the request must say to pause it, or it is refused.
+    pub running: bool,
+    /// Disks with storage (empty drives are left out: the clone gets them empty too).
+    pub disks: Vec<CloneDisk>,
+}
+
+/// The user's choice for one disk, by target ("vda").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskChoice {
+    pub target: String,
+    pub mode: DiskMode,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloneRequest {
+    pub source_uuid: String,
+    pub new_name: String,
+    /// Disks not listed get their plan's default mode.
+    pub disks: Vec<DiskChoice>,
+    pub running_policy: RunningPolicy,
+}
+
+/// Progress of a clone, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloneStep {
+    /// Pausing the running source.
+    Pausing,
+    /// Copying disk `index` (1-based) of `total` into a new volume.
+    Copying {
+        index: usize,
+        total: usize,
+        target: String,
+        volume: String,
+    },
+    /// Defining the new machine.
+    Defining,
+    /// Resuming the source.
+    Resuming,
+    /// The source could not be resumed; it stays paused (the clone itself went on).
+    ResumeFailed(BackendError),
+    /// Something failed: removing the volumes copied so far.
+    RollingBack,
+}
+
+fn err(e: virt::error::Error) -> BackendError {
+    BackendError::from_virt(&e)
+}
+
+fn source_xml(dom: &Domain) -> Result<String, BackendError> {
+    let flags = sys::VIR_DOMAIN_XML_INACTIVE | sys::VIR_DOMAIN_XML_SECURE;
+    dom.xml_desc(flags).map_err(err)
+}
+
+fn can_copy(d: &DiskRef) -> bool {
+    matches!(d.backing, Backing::Volume { .. }) && d.device == "disk" && !d.readonly
+}
+
+fn plan_disk(d: &DiskRef) -> CloneDisk {
+    let (pool, volume) = match &d.backing {
+        Backing::Volume { pool, volume, .. } | Backing::UnavailableVolume { pool, volume } => {
+            (Some(pool.clone()), Some(volume.clone()))
+        }
+        _ => (None, None),
+    };
+    let copy = can_copy(d);
+    let note = match &d.backing {
+        _ if d.is_media() => Some(gettext("Read-only or removable media: the clone uses the same image.")),
+        Backing::Volume { .. } if d.shareable => Some(gettext("Marked shareable: the clone uses it too unless you copy it.")),
+        Backing::Volume { .. } if !copy => Some(gettext("This kind of device cannot be copied: the clone uses the same storage.")),
+        Backing::Path(_) => Some(gettext("Not a volume of an active storage pool, so it cannot be copied: the clone uses the same file.")),
+        Backing::UnavailableVolume { pool, .. } => Some(gettext_f(
+            "Its storage pool “{pool}” is not active, so it cannot be copied: the clone uses the same volume.",
+            &[("pool", pool)],
+        )),
+        Backing::Other(_) => Some(gettext("Network or other storage cannot be copied: the clone uses the same storage.")),
+        _ => None,
+    };
+    CloneDisk {
+        target: d.target.clone(),
+        device: d.device.clone(),
+        source: d.source_label(),
+        pool,
+        volume,
+        format: d.format.clone(),
+        can_copy: copy,
+        default_mode: if copy && !d.shareable {
+            DiskMode::Copy
+        } else {
+            DiskMode::Share
+        },
+        note,
+    }
+}
+
+/// Running in the sense that matters for copying disks: the guest may write to them.
+fn is_running(state: VmState) -> bool {
+    state.is_active() && state != VmState::Paused
+}
+
+/// What cloning the machine with `uuid` would involve.
+pub fn clone_plan(conn: &Connect, uuid: &str) -> Result<ClonePlan, BackendError> {
+    let dom = lookup(conn, uuid)?;
+    let summary = summary_of(&dom)?;
+    let disks = disks_of_xml(conn, &mut Resolver::default(), &source_xml(&dom)?)?;
+    Ok(ClonePlan {
+        suggested_name: suggest_clone_name(conn, &summary.name)?,
+        source_uuid: summary.uuid,
+        source_name: summary.name,
+        state: summary.state,
+        running: is_running(summary.state),
+        disks: disks
+            .iter()
+            .filter(|d| d.key().is_some())
+            .map(plan_disk)
+            .collect(),
+    })
+}
+
+/// One disk to copy.
+struct Job {
+    disk: DiskRef,
+    src: StorageVol,
+    pool: StoragePool,
+    pool_name: String,
+    volume: String,
+    xml: String,
+}
+
+fn invalid(msg: String) -> BackendError {
+    BackendError::new(ErrorKind::InvalidInput, msg)
+}
+
+/// Decide each disk's mode from the request, refusing impossible or unknown choices.
+fn modes(disks: &[DiskRef], req: &CloneRequest) -> Result<Vec<DiskMode>, BackendError> {
+    for c in &req.disks {
+        if !disks
+            .iter()
+            .any(|d| d.target == c.target && d.key().is_some())
+        {
+            return Err(invalid(gettext_f(
+                "The machine has no disk “{target}”",
+                &[("target", &c.target)],
+            )));
+        }
+    }
+    disks
+        .iter()
+        .map(|d| {
+            let default = plan_disk(d).default_mode;
+            let chosen = req.disks.iter().find(|c| c.target == d.target);
+            let mode = chosen.map_or(default, |c| c.mode);
+            if d.key().is_none() {
+                return Ok(DiskMode::Share);
+            }
+            if mode == DiskMode::Copy && !can_copy(d) {
+                return Err(invalid(gettext_f(
+                    "Disk “{target}” cannot be copied ({source}); share it instead",
+                    &[("target", &d.target), ("source", &d.source_label())],
+                )));
+            }
+            Ok(mode)
+        })
+        .collect()
+}
+
+/// "name.qcow2" from a volume name's extension, if it has a short alphanumeric one.
+fn extension(volume: &str) -> &str {
+    match volume.rfind('.') {
+        Some(i)
+            if i > 0
+                && volume.len() - i <= 9
+                && volume[i + 1..].chars().all(|c| c.is_ascii_alphanumeric())
+                && i + 1 < volume.len() =>
+        {
+            &volume[i..]
+        }
+        _ => "",
+    }
+}
+
+/// A free volume name in `pool` for the clone's disk: "NEW.ext" for the first copied
+/// disk, "NEW-vdb.ext" for the others, with "-2", "-3"... when taken.
+fn volume_name(
+    pool: &StoragePool,
+    pool_name: &str,
+    reserved: &mut HashSet<(String, String)>,
+    new_name: &str,
+    disk: &DiskRef,
+    source_volume: &str,
+    first: bool,
+) -> String {
+    let stem = if first {
+        new_name.to_owned()
+    } else {
+        format!("{new_name}-{}", disk.target)
+    };
+    let ext = extension(source_volume);
+    for n in 1u32.. {
+        let candidate = if n == 1 {
+            format!("{stem}{ext}")
+        } else {
+            format!("{stem}-{n}{ext}")
+        };
+        let key = (pool_name.to_owned(), candidate.clone());
+        if !reserved.contains(&key) && pool.lookup_storage_vol_by_name(&candidate).is_err() {
+            reserved.insert(key);
+            return candidate;
+        }
+    }
+    unreachable!("u32 candidates run out before volume names do")
+}
+
+/// `<volume>` for a copy: name, the source's capacity and format (libvirt copies data).
+fn volume_xml(name: &str, capacity: u64, format: Option<&str>) -> String {
+    let mut w = Writer::new(Cursor::new(Vec::new()));
+    // Writing to a Vec cannot fail.
+    let _ = w.write_event(XmlEvent::Start(BytesStart::new("volume")));
+    let _ = w.write_event(XmlEvent::Start(BytesStart::new("name")));
+    let _ = w.write_event(XmlEvent::Text(BytesText::new(name)));
+    let _ = w.write_event(XmlEvent::End(BytesEnd::new("name")));
+    let mut cap = BytesStart::new("capacity");
+    cap.push_attribute(("unit", "bytes"));
+    let _ = w.write_event(XmlEvent::Start(cap));
+    let _ = w.write_event(XmlEvent::Text(BytesText::new(&capacity.to_string())));
+    let _ = w.write_event(XmlEvent::End(BytesEnd::new("capacity")));
+    if let Some(f) = format.filter(|f| !f.is_empty()) {
+        let _ = w.write_event(XmlEvent::Start(BytesStart::new("target")));
+        let mut fmt = BytesStart::new("format");
+        fmt.push_attribute(("type", f));
+        let _ = w.write_event(XmlEvent::Empty(fmt));
+        let _ = w.write_event(XmlEvent::End(BytesEnd::new("target")));
+    }
+    let _ = w.write_event(XmlEvent::End(BytesEnd::new("volume")));
+    String::from_utf8(w.into_inner().into_inner()).unwrap_or_default()
+}
+
+fn volume_format(vol: &StorageVol) -> Result<Option<String>, BackendError> {
+    let root = parse_tree(&vol.xml_desc(0).map_err(err)?)?;
+    Ok(root
+        .child("target")
+        .and_then(|t| t.child("format"))
+        .and_then(|f| f.attr("type"))
+        .map(str::to_owned))
+}
+
+fn plan_jobs(
+    conn: &Connect,
+    disks: &[DiskRef],
+    modes: &[DiskMode],
+    new_name: &str,
+) -> Result<Vec<Job>, BackendError> {
+    let mut reserved = HashSet::new();
+    let mut jobs = Vec::new();
+    for (d, mode) in disks.iter().zip(modes) {
+        if *mode != DiskMode::Copy {
+            continue;
+        }
+        let src = open_volume(conn, d)?;
+        let pool = src.lookup_storage_pool().map_err(err)?;
+        let pool_name = pool.name().map_err(err)?;
+        let src_name = src.name().map_err(err)?;
+        let first = jobs.is_empty();
+        let volume = volume_name(
+            &pool,
+            &pool_name,
+            &mut reserved,
+            new_name,
+            d,
+            &src_name,
+            first,
+        );
+        let capacity = src.info().map_err(err)?.capacity;
+        let xml = volume_xml(&volume, capacity, volume_format(&src)?.as_deref());
+        jobs.push(Job {
+            disk: d.clone(),
+            src,
+            pool,
+            pool_name,
+            volume,
+            xml,
+        });
+    }
+    Ok(jobs)
+}
+
+/// Delete the volumes made so far; a failure is logged and added to `e`'s message.
+fn roll_back(made: Vec<(String, StorageVol)>, mut e: BackendError) -> BackendError {
+    for (name, vol) in made {
+        if let Err(de) = vol.delete(0) {
+            log::error!("clone rollback: cannot delete volume {name}: {de}");
+            e.message.push_str(&gettext_f(
+                " The copied volume “{volume}” could not be removed: {error}",
+                &[("volume", &name), ("error", de.message())],
+            ));
+        }
+    }
+    e
+}
+
+/// Clone per `req`, reporting each step to `progress`. Returns the new machine's row.
+pub fn clone_vm(
+    conn: &Connect,
+    req: &CloneRequest,
+    progress: &mut dyn FnMut(CloneStep),
+) -> Result<VmSummary, BackendError> {
+    validate_new_domain_name(conn, &req.new_name)?;
+    let dom = lookup(conn, &req.source_uuid)?;
+    let source = summary_of(&dom)?;
+    let xml = source_xml(&dom)?;
+    let disks = disks_of_xml(conn, &mut Resolver::default(), &xml)?;
+    let modes = modes(&disks, req)?;
+    let jobs = plan_jobs(conn, &disks, &modes, &req.new_name)?;
+
+    let mut paused = false;
+    if !jobs.is_empty() && is_running(source.state) {
+        if req.running_policy == RunningPolicy::Refuse {
+            return Err(BackendError::new(
+                ErrorKind::InvalidState,
+                gettext_f(
+                    "“{name}” is running. Shut it down first, or let the clone pause it while its disks are copied.",
+                    &[("name", &source.name)],
+                ),
+            ));
+        }
+        progress(CloneStep::Pausing);
+        dom.suspend().map_err(err)?;
+        paused = true;
+    }
+    let result = copy_and_define(conn, &xml, &req.new_name, jobs, progress);
+    if paused {
+        progress(CloneStep::Resuming);
+        if let Err(e) = dom.resume() {
+            log::error!("resuming {} after cloning: {e}", source.name);
+            progress(CloneStep::ResumeFailed(err(e)));
+        }
+    }
+    result
+}
+
+fn copy_and_define(
+    conn: &Connect,
+    xml: &str,
+    new_name: &str,
+    jobs: Vec<Job>,
+    progress: &mut dyn FnMut(CloneStep),
+) -> Result<VmSummary, BackendError> {
+    let total = jobs.len();
+    let mut made: Vec<(String, StorageVol)> = Vec::new();
+    let mut copies = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        progress(CloneStep::Copying {
+            index: i + 1,
+            total,
+            target: job.disk.target.clone(),
+            volume: job.volume.clone(),
+        });
+        match StorageVol::create_xml_from(&job.pool, &job.xml, &job.src, 0) {
+            Ok(vol) => {
+                let path = vol.path().map_err(err);
+                made.push((job.volume.clone(), vol));
+                match path {
+                    Ok(p) => copies.push((job, p)),
+                    Err(e) => {
+                        progress(CloneStep::RollingBack);
+                        return Err(roll_back(made, e));
+                    }
+                }
+            }
+            Err(e) => {
+                progress(CloneStep::RollingBack);
+                return Err(roll_back(made, err(e)));
+            }
+        }
+    }
+    let edits = rewrite::edits(xml, new_name, &copies)?;
+    let defined = apply(xml, &edits).and_then(|out| {
+        progress(CloneStep::Defining);
+        define_domain(conn, &out.xml)
+    });
+    match defined {
+        // Defined: the clone owns its volumes now, whatever happens next.
+        Ok(dom) => summary_of(&dom),
+        Err(e) => {
+            progress(CloneStep::RollingBack);
+            Err(roll_back(made, e))
+        }
+    }
+}
+
+/// Where a copied disk's `<source>` is, for [`rewrite`].
+fn source_path(disk: &DiskRef) -> Path {
+    Path::parse("/domain/devices")
+        .expect("a valid literal path")
+        .child("disk")
+        .nth(disk.index)
+        .child("source")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extensions() {
+        assert_eq!(extension("web.qcow2"), ".qcow2");
+        assert_eq!(extension("a.b.raw"), ".raw");
+        assert_eq!(extension("noext"), "");
+        assert_eq!(extension(".hidden"), "");
+        assert_eq!(extension("x."), "");
+        assert_eq!(extension("x.not-an-ext"), "");
+    }
+
+    #[test]
+    fn volume_xml_is_written_not_formatted() {
+        assert_eq!(
+            volume_xml("a<b.qcow2", 1024, Some("qcow2")),
+            "<volume><name>a&lt;b.qcow2</name><capacity unit=\"bytes\">1024</capacity>\
+             <target><format type=\"qcow2\"/></target></volume>"
+        );
+        assert!(!volume_xml("v", 1, None).contains("target"));
+    }
+}
