@@ -37,7 +37,7 @@ use quick_xml::name::ResolveResult;
 use quick_xml::{NsReader, Writer};
 
 use super::error::{BackendError, ErrorKind};
-use super::xml_check::line_col;
+use super::xml_check::{line_col, XmlProblem};
 
 mod path;
 pub use path::{Path, Step};
@@ -196,11 +196,13 @@ fn put(w: &mut Writer<Vec<u8>>, e: XmlEvent<'_>) -> Result<(), BackendError> {
 }
 
 fn malformed(xml: &str, offset: u64, what: impl std::fmt::Display) -> BackendError {
-    let (line, col) = line_col(xml, usize::try_from(offset).unwrap_or(usize::MAX));
-    BackendError::new(
-        ErrorKind::InvalidInput,
-        format!("invalid XML at line {line}, column {col}: {what}"),
-    )
+    let (line, column) = line_col(xml, usize::try_from(offset).unwrap_or(usize::MAX));
+    XmlProblem {
+        line,
+        column,
+        message: what.to_string(),
+    }
+    .into_error()
 }
 
 /// Apply `edits` to `xml`. A malformed document is an `InvalidInput` error naming the
