@@ -7,6 +7,8 @@
 //! tests, and each test still brings the guest into the state it needs when run alone.
 
 mod common;
+#[path = "live/manage.rs"]
+mod manage;
 #[path = "live/support.rs"]
 mod support;
 

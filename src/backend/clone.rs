@@ -4,11 +4,13 @@
 //! The clone is the source's persistent definition with a new name, no UUID and no MAC
 //! addresses (libvirt generates new ones), no SMBIOS UUID, no fixed tap device names and
 //! no NVRAM path (libvirt makes a fresh variable store from the template). Each disk is
-//! either copied into the source volume's pool with `virStorageVolCreateXMLFrom` (same
-//! format; the volume is named after the clone) or shared with the source. A running
-//! source is refused, or paused while its disks are copied and resumed afterwards (also
-//! when the clone fails), as the request says. Any failure removes the volumes copied so
-//! far: nothing is left half-done.
+//! either shared with the source or copied into a new volume in the source volume's pool
+//! (same format and size, named after the clone): with `virStorageVolCreateXMLFrom` when
+//! the source is shut off, by QEMU itself (`live_copy`) when it has a QEMU process,
+//! whose image locks keep libvirt's volume clone out. A running source is refused, or
+//! paused while its disks are copied and resumed afterwards (also when the clone fails),
+//! as the request says. Any failure removes the volumes made so far: nothing is left
+//! half-done.
 
 use virt::connect::Connect;
 use virt::domain::Domain;
@@ -25,6 +27,7 @@ use super::xml_edit::{apply, Path};
 use crate::i18n::gettext_f;
 use gettextrs::gettext;
 
+mod live_copy;
 mod rewrite;
 mod volumes;
 
@@ -259,7 +262,9 @@ pub fn clone_vm(
         dom.suspend().map_err(err)?;
         paused = true;
     }
-    let result = copy_and_define(conn, &xml, &req.new_name, jobs, progress);
+    let active = dom.is_active().map_err(err)?;
+    let copier = Copier { dom: &dom, active };
+    let result = copy_and_define(conn, &copier, &xml, &req.new_name, jobs, progress);
     if paused {
         progress(CloneStep::Resuming);
         if let Err(e) = dom.resume() {
@@ -270,8 +275,49 @@ pub fn clone_vm(
     result
 }
 
+/// Copies one disk: offline with libvirt's volume clone, or through QEMU when the source
+/// has a QEMU process (see `live_copy`).
+struct Copier<'a> {
+    dom: &'a Domain,
+    active: bool,
+}
+
+impl Copier<'_> {
+    /// Make the copy of `job`; every volume created is added to `made` (for rollback).
+    /// Returns the new volume's path.
+    fn copy(
+        &self,
+        job: &Job,
+        made: &mut Vec<(String, StorageVol)>,
+    ) -> Result<String, BackendError> {
+        if self.active {
+            let vol = StorageVol::create_xml(&job.pool, &job.xml, 0).map_err(err)?;
+            let path = vol.path().map_err(err);
+            let block = vol.info().map(|i| i.kind == sys::VIR_STORAGE_VOL_BLOCK);
+            made.push((job.volume.clone(), vol));
+            let (path, block) = (path?, block.map_err(err)?);
+            let format = job.format.as_deref();
+            if live_copy::copy_disk(self.dom, &job.disk.target, &path, block, format)? {
+                return Ok(path);
+            }
+            // No block copy in this driver: remove the empty volume, copy offline.
+            if let Some((name, vol)) = made.pop() {
+                vol.delete(0).map_err(|e| {
+                    log::error!("removing the empty volume {name}: {e}");
+                    err(e)
+                })?;
+            }
+        }
+        let vol = StorageVol::create_xml_from(&job.pool, &job.xml, &job.src, 0).map_err(err)?;
+        let path = vol.path().map_err(err);
+        made.push((job.volume.clone(), vol));
+        path
+    }
+}
+
 fn copy_and_define(
     conn: &Connect,
+    copier: &Copier<'_>,
     xml: &str,
     new_name: &str,
     jobs: Vec<Job>,
@@ -287,21 +333,11 @@ fn copy_and_define(
             target: job.disk.target.clone(),
             volume: job.volume.clone(),
         });
-        match StorageVol::create_xml_from(&job.pool, &job.xml, &job.src, 0) {
-            Ok(vol) => {
-                let path = vol.path().map_err(err);
-                made.push((job.volume.clone(), vol));
-                match path {
-                    Ok(p) => copies.push((job, p)),
-                    Err(e) => {
-                        progress(CloneStep::RollingBack);
-                        return Err(roll_back(made, e));
-                    }
-                }
-            }
+        match copier.copy(job, &mut made) {
+            Ok(path) => copies.push((job, path)),
             Err(e) => {
                 progress(CloneStep::RollingBack);
-                return Err(roll_back(made, err(e)));
+                return Err(roll_back(made, e));
             }
         }
     }

@@ -23,6 +23,9 @@ pub(super) struct Job {
     pub(super) pool: StoragePool,
     pub(super) pool_name: String,
     pub(super) volume: String,
+    /// The volume format ("qcow2"), as the source volume has it.
+    pub(super) format: Option<String>,
+    /// `<volume>` for the copy.
     pub(super) xml: String,
 }
 
@@ -133,13 +136,15 @@ pub(super) fn plan_jobs(
             first,
         );
         let capacity = src.info().map_err(err)?.capacity;
-        let xml = volume_xml(&volume, capacity, volume_format(&src)?.as_deref());
+        let format = volume_format(&src)?;
+        let xml = volume_xml(&volume, capacity, format.as_deref());
         jobs.push(Job {
             disk: d.clone(),
             src,
             pool,
             pool_name,
             volume,
+            format,
             xml,
         });
     }
