@@ -10,6 +10,11 @@
 //! (backoff while disconnected), `details` (details + capacities), [`summary`] (list rows),
 //! [`lifecycle`] (actions), [`stats`] (bulk resource counters), [`snapshot`] (internal
 //! snapshots), [`host`], [`xml`] (domain XML parsing), [`error`] (typed errors).
+//! Delete, clone and XML (commands handled in `worker_manage`): [`delete`] (plan and
+//! delete with storage), [`clone`] (plan and clone with progress and rollback),
+//! [`xml_define`] (export, import, the XML editor's read and save), [`disks`] (what backs
+//! each disk, who else uses it), [`names`] (the machine-name rule), [`xml_check`]
+//! (well-formedness with line and column), [`xml_edit`] (path-based XML rewriting).
 
 mod callbacks;
 pub mod clone;
