@@ -13,8 +13,10 @@ use crate::backend::{
 };
 use crate::i18n::gettext_f;
 use crate::ui::dialogs;
+use crate::ui::dialogs::new_vm::{NewVm, NewVmInit, NewVmMsg, NewVmOutput};
 use crate::ui::pages::dashboard::{DashboardMsg, DashboardOutput, DashboardPage};
 use crate::ui::pages::machines::{MachinesMsg, MachinesOutput, MachinesPage};
+use crate::ui::pages::templates::{TemplatesMsg, TemplatesOutput, TemplatesPage};
 use crate::ui::pages::vm_details::{VmDetailsMsg, VmDetailsOutput, VmDetailsPage};
 use crate::ui::pages::welcome::{WelcomeMsg, WelcomeOutput, WelcomePage};
 use crate::ui::{format, settings, vm_store::VmStore};
@@ -30,6 +32,21 @@ pub struct AppInit {
 pub enum Page {
     Dashboard,
     Machines,
+    Templates,
+}
+
+impl Page {
+    /// In sidebar order.
+    pub const ALL: [Page; 3] = [Page::Dashboard, Page::Machines, Page::Templates];
+
+    /// The content stack's name for the page.
+    pub fn id(self) -> &'static str {
+        match self {
+            Page::Dashboard => "dashboard",
+            Page::Machines => "machines",
+            Page::Templates => "templates",
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -47,6 +64,12 @@ pub enum AppMsg {
     /// A lifecycle shortcut: acts on the open or selected VM.
     ShortcutAction(VmAction),
     ReloadDetails(String),
+    /// Open the creation wizard, from scratch or from a template.
+    NewVm(Option<Box<crate::services::templates::Template>>),
+    WizardClosed,
+    /// A command for the connection worker from a dialog.
+    Send(Command),
+    Toast(String, bool),
     Search,
     Refresh,
     Back,
@@ -64,6 +87,9 @@ pub struct App {
     dashboard: Controller<DashboardPage>,
     machines: Controller<MachinesPage>,
     details: Controller<VmDetailsPage>,
+    templates: Controller<TemplatesPage>,
+    /// The open creation wizard, if any (one at a time).
+    wizard: Option<Controller<NewVm>>,
     store: VmStore,
     conn: Option<ConnectionHandle>,
     /// Bumped per connection attempt; events of older workers are dropped.
@@ -120,6 +146,16 @@ impl Component for App {
                 VmDetailsOutput::Action(uuid, action) => AppMsg::RequestAction(uuid, action),
                 VmDetailsOutput::Back => AppMsg::CloseDetails,
                 VmDetailsOutput::Reload(uuid) => AppMsg::ReloadDetails(uuid),
+                VmDetailsOutput::Toast(text, error) => AppMsg::Toast(text, error),
+                VmDetailsOutput::Edit(uuid, edit) => AppMsg::Send(Command::Edit { uuid, edit }),
+            });
+
+        let templates = TemplatesPage::builder()
+            .launch(())
+            .forward(sender.input_sender(), |out| match out {
+                TemplatesOutput::Toast(text, error) => AppMsg::Toast(text, error),
+                TemplatesOutput::NewMachine(t) => AppMsg::NewVm(Some(t)),
+                TemplatesOutput::ShowSidebar => AppMsg::ShowSidebar,
             });
 
         let chrome = chrome::Chrome::build(
@@ -129,6 +165,7 @@ impl Component for App {
             dashboard.widget(),
             machines.widget(),
             details.widget(),
+            templates.widget(),
         );
         actions::install(&window, &sender);
 
@@ -139,6 +176,8 @@ impl Component for App {
             dashboard,
             machines,
             details,
+            templates,
+            wizard: None,
             store,
             conn: None,
             generation: 0,
@@ -208,6 +247,10 @@ impl Component for App {
                 }
             }
             AppMsg::Refresh => self.send(Command::Refresh),
+            AppMsg::NewVm(template) => self.open_wizard(template.map(|t| *t), &sender),
+            AppMsg::WizardClosed => self.wizard = None,
+            AppMsg::Send(cmd) => self.send(cmd),
+            AppMsg::Toast(text, error) => self.chrome.toast(&text, error),
             AppMsg::Back => {
                 if self.chrome.content_page().as_deref() == Some("details") {
                     sender.input(AppMsg::CloseDetails);
@@ -218,6 +261,7 @@ impl Component for App {
             AppMsg::Folded(folded) => {
                 self.dashboard.emit(DashboardMsg::Folded(folded));
                 self.machines.emit(MachinesMsg::Folded(folded));
+                self.templates.emit(TemplatesMsg::Folded(folded));
             }
             AppMsg::Preferences => dialogs::preferences::show(self.window.upcast_ref()),
             AppMsg::Shortcuts => dialogs::shortcuts::show(self.window.upcast_ref()),
@@ -328,6 +372,42 @@ impl App {
             Event::Details(result) => self
                 .details
                 .emit(VmDetailsMsg::Loaded(result.map(Box::new))),
+            Event::CreateOptions(r) => self.to_wizard(NewVmMsg::Options(r)),
+            Event::ProposedXml(r) => self.to_wizard(NewVmMsg::ProposedXml(r)),
+            Event::CreateProgress(step) => self.to_wizard(NewVmMsg::Progress(step)),
+            Event::Created(r) => {
+                if let Ok(vm) = &r {
+                    self.chrome.toast(
+                        &gettext_f("“{name}” was created", &[("name", &vm.name)]),
+                        false,
+                    );
+                }
+                self.to_wizard(NewVmMsg::Created(r));
+            }
+            Event::Edited {
+                name, edit, result, ..
+            } => match result {
+                Ok(applied) => {
+                    let shown = match &edit {
+                        crate::backend::edit::VmEdit::Rename(new) => new.clone(),
+                        _ => name,
+                    };
+                    self.chrome
+                        .toast(&applied.sentence(&shown), applied.waits_for_restart());
+                }
+                Err(err) => {
+                    let text = gettext_f(
+                        "Could not change the {what} of “{name}”: {error}",
+                        &[
+                            ("what", &edit.what()),
+                            ("name", &name),
+                            ("error", &err.to_string()),
+                        ],
+                    );
+                    log::warn!("{text}");
+                    self.chrome.toast(&text, true);
+                }
+            },
             Event::ActionDone {
                 name,
                 action,
@@ -353,6 +433,36 @@ impl App {
             | Event::XmlDefined { .. }
             | Event::Imported(_) => log::debug!("no UI yet for {event:?}"),
         }
+    }
+
+    fn to_wizard(&self, msg: NewVmMsg) {
+        if let Some(w) = &self.wizard {
+            w.emit(msg);
+        }
+    }
+
+    fn open_wizard(
+        &mut self,
+        template: Option<crate::services::templates::Template>,
+        sender: &ComponentSender<Self>,
+    ) {
+        if !self.connected {
+            self.chrome.toast(&gettext("Not connected"), true);
+            return;
+        }
+        if let Some(w) = &self.wizard {
+            w.widget().present();
+            return;
+        }
+        let wizard = NewVm::builder()
+            .transient_for(&self.window)
+            .launch(NewVmInit { template })
+            .forward(sender.input_sender(), |out| match out {
+                NewVmOutput::Send(cmd) => AppMsg::Send(cmd),
+                NewVmOutput::Open(uuid) => AppMsg::OpenVm(uuid),
+                NewVmOutput::Closed => AppMsg::WizardClosed,
+            });
+        self.wizard = Some(wizard);
     }
 
     fn after_store_change(&self) {
@@ -393,13 +503,12 @@ impl App {
     }
 
     fn show_page(&mut self, page: Page) {
-        let name = match page {
-            Page::Dashboard => "dashboard",
-            Page::Machines => "machines",
-        };
         self.open_vm = None;
         self.chrome.select_sidebar(page);
-        self.chrome.show_content(name);
+        self.chrome.show_content(page.id());
+        if page == Page::Templates {
+            self.templates.emit(TemplatesMsg::Reload);
+        }
     }
 
     fn open_vm(&mut self, uuid: String) {

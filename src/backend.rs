@@ -9,28 +9,44 @@
 //! Inside: `callbacks` (FFI registration), `link` (one open connection), `reconnect`
 //! (backoff while disconnected), `details` (details + capacities), [`summary`] (list rows),
 //! [`lifecycle`] (actions), [`stats`] (bulk resource counters), [`snapshot`] (internal
-//! snapshots), [`host`], [`xml`] (domain XML parsing), [`error`] (typed errors).
-//! Delete, clone and XML (commands handled in `worker_manage`): [`delete`] (plan and
+//! snapshots), [`host`], [`xml`] (domain XML parsing), [`error`] (typed errors),
+//! [`edit`] (settings changes: [`VmEdit`] → [`Applied`]) with [`resources`] (vCPUs,
+//! memory), [`boot`] (boot order) and [`tags`] (tags in namespaced metadata), [`names`]
+//! (the machine name rule).
+//!
+//! Deleting, cloning and XML (commands handled in `worker_manage`): [`delete`] (plan and
 //! delete with storage), [`clone`] (plan and clone with progress and rollback),
 //! [`xml_define`] (export, import, the XML editor's read and save), [`disks`] (what backs
-//! each disk, who else uses it), [`names`] (the machine-name rule), [`xml_check`]
-//! (well-formedness with line and column), [`xml_edit`] (path-based XML rewriting).
+//! each disk, who else uses it), [`xml_check`] (well-formedness with line and column),
+//! [`xml_edit`] (path-based XML rewriting).
+//!
+//! Creating machines: [`osinfo`] (the libosinfo OS database: search, ISO detection,
+//! recommended resources and devices), [`domain_spec`] (the typed domain model, written
+//! with an XML writer) and [`create`] (the wizard's options, plan, proposed XML, and the
+//! creation itself with rollback).
 
+pub mod boot;
 mod callbacks;
 pub mod clone;
+pub mod create;
 pub mod delete;
 mod details;
 pub mod disks;
+pub mod domain_spec;
+pub mod edit;
 pub mod error;
 pub mod event_loop;
 pub mod host;
 pub mod lifecycle;
 mod link;
 pub mod names;
+pub mod osinfo;
 mod reconnect;
+pub mod resources;
 pub mod snapshot;
 pub mod stats;
 pub mod summary;
+pub mod tags;
 pub mod types;
 pub mod worker;
 mod worker_manage;
@@ -39,6 +55,8 @@ pub mod xml_check;
 pub mod xml_define;
 pub mod xml_edit;
 
+pub use boot::BootDevice;
+pub use edit::{Applied, VmEdit};
 pub use error::{BackendError, ErrorKind};
 pub use types::*;
 pub use worker::{Command, ConnectionHandle, Event};

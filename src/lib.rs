@@ -2,6 +2,7 @@
 //!
 //! Layers (see README "Architecture"):
 //! - [`backend`]: libvirt access on worker threads; plain data out, commands in. No GTK.
+//! - [`services`]: what the app owns besides libvirt (SQLite: templates...). No GTK.
 //! - [`ui`]: relm4 components (pages, dialogs, widgets); never blocks the main thread.
 //! - [`app`]: the root component that routes messages between pages and the backend.
 
@@ -10,4 +11,5 @@ pub mod backend;
 pub mod config;
 pub mod i18n;
 pub mod memory;
+pub mod services;
 pub mod ui;

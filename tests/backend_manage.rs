@@ -354,11 +354,11 @@ fn clone_refuses_bad_names_and_impossible_choices_before_doing_anything() {
     let conn = open();
     let before = (domain_names(&conn), volumes(&conn, "default"));
     let cases: [(CloneRequest, &str); 8] = [
-        (request(ALPHA, "", &[]), "required"),
-        (request(ALPHA, "has space", &[]), "“ ”"),
+        (request(ALPHA, "", &[]), "name"),
+        (request(ALPHA, "has space", &[]), "U+0020"),
         (request(ALPHA, ".hidden", &[]), "start"),
         (request(ALPHA, "a/b", &[]), "“/”"),
-        (request(ALPHA, &"n".repeat(65), &[]), "65"),
+        (request(ALPHA, &"n".repeat(65), &[]), "64"),
         (request(ALPHA, "beta", &[]), "already exists"),
         (request(ALPHA, "ok-name", &[("sda", DiskMode::Copy)]), "sda"),
         (

@@ -5,8 +5,13 @@
 //!
 //! The tests run one at a time in name order (a_, b_, ...): one guest boot serves the next
 //! tests, and each test still brings the guest into the state it needs when run alone.
+//! Settings edits are in tests/live/edit.rs (module `m_edit`, so they run after `l_`).
 
 mod common;
+#[path = "live/create_vm.rs"]
+mod create_vm;
+#[path = "live/edit.rs"]
+mod m_edit;
 #[path = "live/manage.rs"]
 mod manage;
 #[path = "live/support.rs"]
@@ -380,6 +385,16 @@ fn k_action_on_a_vanished_domain() {
         EVENT,
         move |e| matches!(e, Event::VmRemoved { uuid } if *uuid == u),
     );
+}
+
+/// A machine created by the backend from an imported disk (copied into the pool with an
+/// upload stream) boots from that disk; a failed create after the upload leaves no volume.
+#[test]
+fn m_created_from_imported_disk_boots() {
+    if !enabled("m_created_from_imported_disk_boots") {
+        return;
+    }
+    create_vm::created_from_imported_disk_boots();
 }
 
 /// An unprivileged user opening qemu:///system is refused with PermissionDenied and a

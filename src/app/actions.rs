@@ -29,14 +29,16 @@ pub fn install(window: &adw::ApplicationWindow, sender: &ComponentSender<App>) {
     add(window, "search", sender, || AppMsg::Search);
     add(window, "refresh", sender, || AppMsg::Refresh);
     add(window, "back", sender, || AppMsg::Back);
+    add(window, "new-vm", sender, || AppMsg::NewVm(None));
 
-    let accels: [(&str, &[&str]); 7] = [
+    let accels: [(&str, &[&str]); 8] = [
         ("app.quit", &["<Ctrl>q"]),
         ("app.preferences", &["<Ctrl>comma"]),
         ("app.shortcuts", &["<Ctrl>question"]),
         ("win.search", &["<Ctrl>f"]),
         ("win.refresh", &["<Ctrl>r", "F5"]),
         ("win.back", &["<Alt>Left"]),
+        ("win.new-vm", &["<Ctrl>n"]),
         ("window.close", &["<Ctrl>w"]),
     ];
     for (name, keys) in accels {

@@ -64,6 +64,7 @@ impl Chrome {
         dashboard: &gtk::Box,
         machines: &gtk::Box,
         details: &gtk::Box,
+        templates: &gtk::Box,
     ) -> Chrome {
         if config::is_devel() {
             window.add_css_class("devel");
@@ -99,14 +100,17 @@ impl Chrome {
             &gettext("Dashboard"),
         ));
         sidebar.append(&sidebar_row("computer-symbolic", &gettext("Machines")));
+        sidebar.append(&sidebar_row(
+            "folder-templates-symbolic",
+            &gettext("Templates"),
+        ));
         {
             let sender = sender.clone();
             sidebar.connect_row_activated(move |_, row| {
-                let page = if row.index() == 0 {
-                    Page::Dashboard
-                } else {
-                    Page::Machines
-                };
+                let page = Page::ALL
+                    .get(row.index() as usize)
+                    .copied()
+                    .unwrap_or(Page::Machines);
                 sender.input(AppMsg::ShowPage(page));
             });
         }
@@ -126,6 +130,7 @@ impl Chrome {
         content.add_named(dashboard, Some("dashboard"));
         content.add_named(machines, Some("machines"));
         content.add_named(details, Some("details"));
+        content.add_named(templates, Some("templates"));
         a11y::hide_other_pages(&content);
 
         let leaflet = adw::Leaflet::builder()
@@ -215,11 +220,8 @@ impl Chrome {
     }
 
     pub fn select_sidebar(&self, page: Page) {
-        let index = match page {
-            Page::Dashboard => 0,
-            Page::Machines => 1,
-        };
-        if let Some(row) = self.sidebar.row_at_index(index) {
+        let index = Page::ALL.iter().position(|p| *p == page).unwrap_or(0);
+        if let Some(row) = self.sidebar.row_at_index(index as i32) {
             self.sidebar.select_row(Some(&row));
         }
     }

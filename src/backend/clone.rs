@@ -19,7 +19,7 @@ use virt::sys;
 
 use super::disks::{disks_of_xml, Backing, DiskRef, Resolver};
 use super::error::{BackendError, ErrorKind};
-use super::names::{suggest_clone_name, validate_new_domain_name};
+use super::names::{check_new_name, suggest_clone_name};
 use super::summary::{lookup, summary_of};
 use super::types::{VmState, VmSummary};
 use super::xml_define::define_domain;
@@ -239,7 +239,7 @@ pub fn clone_vm(
     req: &CloneRequest,
     progress: &mut dyn FnMut(CloneStep),
 ) -> Result<VmSummary, BackendError> {
-    validate_new_domain_name(conn, &req.new_name)?;
+    check_new_name(conn, &req.new_name, None)?;
     let dom = lookup(conn, &req.source_uuid)?;
     let source = summary_of(&dom)?;
     let xml = source_xml(&dom)?;

@@ -27,8 +27,8 @@ pub enum ErrorKind {
     Disconnected,
     /// The driver or hypervisor does not support the request.
     Unsupported,
-    /// What the user gave is not acceptable (a name, an XML document); the message says
-    /// what and where, so the UI can show it next to the input.
+    /// A value the user gave is not acceptable (bad name, tag, size, an XML document);
+    /// nothing was changed. The message says what (and for XML, where).
     InvalidInput,
     Other,
 }
@@ -194,7 +194,7 @@ pub fn default_hint(kind: ErrorKind) -> String {
         ErrorKind::Unsupported => {
             gettext("This host or hypervisor does not support this operation.")
         }
-        ErrorKind::InvalidInput => gettext("Correct it and try again."),
+        ErrorKind::InvalidInput => gettext("Correct the value and try again."),
         ErrorKind::Other => gettext("See the details in the log and try again."),
     }
 }

@@ -1,87 +1,111 @@
-//! Names of machines the app creates (clone, new machine): the rule they follow and
-//! unique suggestions.
+//! The rule for machine names, shared by rename, creation, cloning and import.
 //!
-//! The rule: 1 to 64 characters, ASCII letters, digits, `.`, `-`, `_` and `+`, not
-//! starting with `.` or `-`. libvirt itself accepts nearly anything but `/`; ours is
-//! stricter because names become file names (volumes, NVRAM, logs) and command-line
-//! arguments. Names that came from elsewhere (an imported file) are left to libvirt.
+//! A name is 1 to 64 characters of ASCII letters, digits, `.`, `-`, `_` and `+`, and does
+//! not start with `.` or `-`. libvirt itself accepts nearly anything but `/`; the narrower
+//! rule keeps names usable as file names (disk images, logs), on command lines and in
+//! URLs without quoting. Uniqueness is per host and, like libvirt's, case-sensitive.
 
 use virt::connect::Connect;
 use virt::error::ErrorNumber;
 
-use gettextrs::gettext;
-
 use super::error::{BackendError, ErrorKind};
 use crate::i18n::gettext_f;
 
-/// The longest name [`validate_name`] accepts, in characters.
-pub const MAX_NAME_LEN: usize = 64;
+/// The longest name accepted, in characters.
+pub const MAX_NAME_CHARS: usize = 64;
 
-fn allowed(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+')
-}
-
-/// Check `name` against the rule; the error says what is wrong (`InvalidInput`).
-pub fn validate_name(name: &str) -> Result<(), BackendError> {
-    let invalid = |msg: String| Err(BackendError::new(ErrorKind::InvalidInput, msg));
+/// What is wrong with a proposed name, if anything (pure: no libvirt).
+pub fn name_problem(name: &str) -> Option<String> {
+    use gettextrs::gettext;
     if name.is_empty() {
-        return invalid(gettext("A name is required"));
+        return Some(gettext("Enter a name."));
     }
-    let len = name.chars().count();
-    if len > MAX_NAME_LEN {
-        return invalid(gettext_f(
-            "The name is {len} characters long; at most {max} are allowed",
-            &[
-                ("len", &len.to_string()),
-                ("max", &MAX_NAME_LEN.to_string()),
-            ],
-        ));
-    }
-    if let Some(c) = name.chars().find(|c| !allowed(*c)) {
-        return invalid(gettext_f(
-            "“{c}” is not allowed in a name: use letters, digits, “.”, “-”, “_” and “+”",
-            &[("c", &c.to_string())],
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Some(gettext_f(
+            "A name has at most {max} characters.",
+            &[("max", &MAX_NAME_CHARS.to_string())],
         ));
     }
     if name.starts_with(['.', '-']) {
-        return invalid(gettext("A name cannot start with “.” or “-”"));
+        return Some(gettext("A name cannot start with “.” or “-”."));
     }
-    Ok(())
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+')))
+    {
+        let shown = if bad.is_control() || bad.is_whitespace() {
+            format!("U+{:04X}", u32::from(bad))
+        } else {
+            bad.to_string()
+        };
+        return Some(gettext_f(
+            "A name may only hold letters, digits, “.”, “-”, “_” and “+”, not “{char}”.",
+            &[("char", &shown)],
+        ));
+    }
+    None
+}
+
+/// Check the form of `name`; the error says what to fix.
+pub fn validate_name(name: &str) -> Result<(), BackendError> {
+    match name_problem(name) {
+        None => Ok(()),
+        Some(why) => Err(invalid_name(why)),
+    }
+}
+
+/// Check the form of `name` and that no other domain on the host has it. `own_uuid` is
+/// the domain being renamed (its own current name is not a clash).
+pub fn check_new_name(
+    conn: &Connect,
+    name: &str,
+    own_uuid: Option<&str>,
+) -> Result<(), BackendError> {
+    validate_name(name)?;
+    match conn.lookup_domain_by_name(name) {
+        Ok(other) => {
+            let uuid = other
+                .uuid_string()
+                .map_err(|e| BackendError::from_virt(&e))?;
+            if own_uuid.is_some_and(|u| u.eq_ignore_ascii_case(&uuid)) {
+                return Ok(());
+            }
+            Err(invalid_name(gettext_f(
+                "A machine named “{name}” already exists on this host.",
+                &[("name", name)],
+            )))
+        }
+        Err(e) if e.code().unwrap_or(ErrorNumber::InternalError) == ErrorNumber::NoDomain => Ok(()),
+        Err(e) => Err(BackendError::from_virt(&e)),
+    }
 }
 
 /// Whether a domain called `name` exists on the host.
 pub fn domain_exists(conn: &Connect, name: &str) -> Result<bool, BackendError> {
     match conn.lookup_domain_by_name(name) {
         Ok(_) => Ok(true),
-        Err(e) if e.code().is(ErrorNumber::NoDomain) => Ok(false),
+        Err(e) if e.code().unwrap_or(ErrorNumber::InternalError) == ErrorNumber::NoDomain => {
+            Ok(false)
+        }
         Err(e) => Err(BackendError::from_virt(&e)),
     }
 }
 
-/// [`validate_name`], then refuse a name another machine on the host has.
-pub fn validate_new_domain_name(conn: &Connect, name: &str) -> Result<(), BackendError> {
-    validate_name(name)?;
-    if domain_exists(conn, name)? {
-        return Err(BackendError::new(
-            ErrorKind::InvalidInput,
-            gettext_f(
-                "A machine called “{name}” already exists on this host",
-                &[("name", name)],
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// Make `base` follow the rule: disallowed characters become `-`, a leading `.` or `-`
-/// is dropped, and it is cut to leave room for a `suffix_room`-character suffix.
+/// Make `base` follow the rule: other characters become `-`, a leading `.` or `-` is
+/// dropped, and it is cut to leave room for a suffix of `suffix_room` characters.
 pub fn sanitize(base: &str, suffix_room: usize) -> String {
     let mapped: String = base
         .chars()
-        .map(|c| if allowed(c) { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+') {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let trimmed = mapped.trim_start_matches(['.', '-']);
-    let keep = MAX_NAME_LEN.saturating_sub(suffix_room);
+    let keep = MAX_NAME_CHARS.saturating_sub(suffix_room);
     let mut out: String = trimmed.chars().take(keep).collect();
     if out.is_empty() {
         out.push_str("vm");
@@ -114,30 +138,44 @@ pub fn suggest_clone_name(conn: &Connect, name: &str) -> Result<String, BackendE
     first_free(&format!("{name}-clone"), |n| domain_exists(conn, n))
 }
 
+fn invalid_name(why: String) -> BackendError {
+    BackendError {
+        kind: ErrorKind::InvalidInput,
+        message: why,
+        hint: gettextrs::gettext("Choose another name."),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn the_rule() {
-        for ok in ["a", "web-01", "db_2.old", "x+y", "A.B", &"n".repeat(64)] {
-            assert!(validate_name(ok).is_ok(), "{ok}");
+    fn accepts_the_allowed_alphabet() {
+        for ok in ["a", "web-1", "db_2.old", "x+y", "A9", &"n".repeat(64)] {
+            assert_eq!(name_problem(ok), None, "{ok}");
         }
+    }
+
+    #[test]
+    fn refuses_with_a_reason() {
         for bad in [
             "",
             ".hidden",
-            "-x",
-            "a b",
+            "-flag",
             "a/b",
-            "ü",
-            "a:b",
+            "a b",
+            "tab\there",
+            "é",
+            "semi;colon",
             &"n".repeat(65),
         ] {
             let e = validate_name(bad).unwrap_err();
             assert_eq!(e.kind, ErrorKind::InvalidInput, "{bad}");
-            assert!(!e.message.is_empty());
+            assert!(!e.message.is_empty() && !e.hint.is_empty());
         }
-        assert!(validate_name("a b").unwrap_err().message.contains("“ ”"));
+        assert!(name_problem("a b").unwrap().contains("U+0020"));
+        assert!(name_problem("a/b").unwrap().contains("“/”"));
     }
 
     #[test]

@@ -73,6 +73,16 @@ impl Worker {
                     | Command::DefineXml { .. }
                     | Command::ImportXml { .. }),
                 ) => self.manage_disconnected(cmd),
+                Msg::Cmd(Command::Edit { uuid, edit }) => self.edit_disconnected(uuid, edit),
+                Msg::Cmd(
+                    ref cmd @ (Command::CreateOptions
+                    | Command::ProposeXml { .. }
+                    | Command::Create { .. }),
+                ) => {
+                    if let Some(answer) = super::create::serve::disconnected(cmd) {
+                        self.emit(answer);
+                    }
+                }
                 // Stale notices from the old connection, refreshes (the reconnect sends a
                 // fresh list anyway) and test hooks have nothing to act on.
                 Msg::Cmd(Command::Refresh) | Msg::Notice(_) | Msg::Exec(_) | Msg::SimulateClose => {

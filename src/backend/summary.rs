@@ -4,7 +4,7 @@
 //! managed-save come from three filtered `virConnectListAllDomains` calls (sets of UUIDs)
 //! instead of three calls per domain; each domain then costs one `virDomainGetInfo`
 //! (state, vCPUs, memory in one call; its state is the same value `virDomainGetState`
-//! returns).
+//! returns). Tags cost one `virDomainGetMetadata` per domain (see [`row_tags`]).
 
 use std::collections::HashSet;
 
@@ -13,6 +13,7 @@ use virt::domain::{Domain, DomainState};
 use virt::sys;
 
 use super::error::{BackendError, ErrorKind};
+use super::tags;
 use super::types::{VmState, VmSummary};
 
 /// Fold libvirt's state and the managed-save flag into the UI's state.
@@ -56,7 +57,21 @@ fn row(
         memory_kib: info.memory,
         autostart,
         persistent,
+        tags: row_tags(dom)?,
     })
+}
+
+/// A row's tags. Only a vanished domain or a lost connection fail the row; anything else
+/// (say, a driver without metadata support) is logged and shows no tags.
+fn row_tags(dom: &Domain) -> Result<Vec<String>, BackendError> {
+    match tags::read_tags(dom) {
+        Ok(t) => Ok(t),
+        Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Disconnected) => Err(e),
+        Err(e) => {
+            log::warn!("reading tags: {e}");
+            Ok(Vec::new())
+        }
+    }
 }
 
 /// One domain's row (after an event or an action): up to four calls.

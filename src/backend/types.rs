@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::boot::BootDevice;
+
 /// A domain's run state as a person thinks of it (libvirt's `virDomainState`, folded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum VmState {
@@ -115,7 +117,7 @@ impl VmAction {
 }
 
 /// One row of the machines list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct VmSummary {
     /// Canonical lower-case UUID string: the identity of a domain on a host.
     pub uuid: String,
@@ -126,6 +128,8 @@ pub struct VmSummary {
     pub memory_kib: u64,
     pub autostart: bool,
     pub persistent: bool,
+    /// Tags from the domain's `<metadata>` ([`tags`](super::tags)), in their saved order.
+    pub tags: Vec<String>,
 }
 
 /// The host a connection talks to (Dashboard).
@@ -222,6 +226,9 @@ pub struct VmDetails {
     pub firmware: String,
     /// Boot devices in order ("hd", "cdrom", "network", "fd", or "disk vda" for per-device order).
     pub boot_order: Vec<String>,
+    /// The same order as devices, ready to edit ([`BootDevice`]); classes such as "hd" are
+    /// resolved to the first device of that kind.
+    pub boot_devices: Vec<BootDevice>,
     pub disks: Vec<DiskInfo>,
     pub nics: Vec<NicInfo>,
     pub graphics: Vec<GraphicsInfo>,
@@ -229,6 +236,8 @@ pub struct VmDetails {
     pub autostart: bool,
     pub persistent: bool,
     pub has_managed_save: bool,
+    /// Tags from the domain's `<metadata>` ([`tags`](super::tags)).
+    pub tags: Vec<String>,
     /// The domain XML as libvirt returns it (inactive XML for a stopped domain).
     pub xml: String,
 }

@@ -23,7 +23,10 @@ use virt::connect::Connect;
 
 use super::callbacks::Notice;
 use super::clone::{ClonePlan, CloneRequest, CloneStep};
+use super::create::serve::{self as creation, Served};
+use super::create::{CreateOptions, CreatePlan, CreateStep};
 use super::delete::{DeleteOutcome, DeletePlan};
+use super::edit::{Applied, VmEdit};
 use super::error::{BackendError, ErrorKind};
 use super::lifecycle::{run_action, After};
 use super::link::Link;
@@ -55,8 +58,19 @@ pub enum Command {
     DefineXml { kind: XmlKind, xml: String },
     /// Define a new machine from a document ([`Event::Imported`]).
     ImportXml { xml: String },
+    /// Change one setting or the tags of a machine (answered with [`Event::Edited`], then
+    /// a fresh [`Event::VmChanged`]).
+    Edit { uuid: String, edit: VmEdit },
     /// Close the connection and end the thread.
     Close,
+    // VM creation (src/backend/create): options, proposed XML, create.
+    /// What the host offers the creation wizard (answered with [`Event::CreateOptions`]).
+    CreateOptions,
+    /// The XML a plan would define (answered with [`Event::ProposedXml`]).
+    ProposeXml { plan: Box<CreatePlan> },
+    /// Create a machine: zero or more [`Event::CreateProgress`], then `VmChanged` for the
+    /// new machine and [`Event::Created`] (or just `Created` with the error).
+    Create { plan: Box<CreatePlan> },
 }
 
 /// What a worker tells the UI, through the sink closure given to [`ConnectionHandle::spawn`].
@@ -106,6 +120,19 @@ pub enum Event {
         result: Result<(), BackendError>,
     },
     Imported(Result<VmSummary, BackendError>),
+    /// The answer to [`Command::Edit`]. `name` is the machine's name before the edit (a
+    /// rename's new name is in `edit`); `Ok` says when the change takes effect.
+    Edited {
+        uuid: String,
+        name: String,
+        edit: VmEdit,
+        result: Result<Applied, BackendError>,
+    },
+    // VM creation (src/backend/create).
+    CreateOptions(Result<CreateOptions, BackendError>),
+    ProposedXml(Result<String, BackendError>),
+    CreateProgress(CreateStep),
+    Created(Result<VmSummary, BackendError>),
 }
 
 /// A closure run on the worker's connection (tests and diagnostics).
@@ -163,6 +190,7 @@ impl ConnectionHandle {
             tx: tx.clone(),
             stats: stats.clone(),
             names: HashMap::new(),
+            sent: HashMap::new(),
         };
         let spawned = thread::Builder::new()
             .name(format!("libvirt {uri}"))
@@ -230,6 +258,10 @@ pub(super) struct Worker {
     stats: Arc<Stats>,
     /// Last known names by UUID, for actions on domains that vanished.
     pub(super) names: HashMap<String, String>,
+    /// Fingerprint of the last row sent per UUID since the last full list: a lifecycle
+    /// event that changes nothing visible (libvirt's echo of our own action or edit, e.g.
+    /// the define event after a rename) sends no duplicate `VmChanged`.
+    sent: HashMap<String, u64>,
 }
 
 impl Worker {
@@ -295,6 +327,12 @@ impl Worker {
                     | Command::DefineXml { .. }
                     | Command::ImportXml { .. }),
                 ) => self.manage(link, cmd),
+                Msg::Cmd(Command::Edit { uuid, edit }) => self.edit(&link.conn, uuid, edit),
+                Msg::Cmd(
+                    cmd @ (Command::CreateOptions
+                    | Command::ProposeXml { .. }
+                    | Command::Create { .. }),
+                ) => self.creation(link, cmd),
                 Msg::Notice(Notice::Lifecycle {
                     uuid,
                     event,
@@ -342,6 +380,7 @@ impl Worker {
                     .iter()
                     .map(|s| (s.uuid.clone(), s.name.clone()))
                     .collect();
+                self.sent.clear();
                 self.emit(Event::VmList(list));
                 crate::memory::release_freed();
                 Ok(())
@@ -380,11 +419,29 @@ impl Worker {
         lost
     }
 
+    /// A creation command. The new machine is announced (VmChanged) before `Created`, so
+    /// the UI can open it at once; libvirt's define event repeats it later, harmlessly.
+    fn creation(&mut self, link: &Link, cmd: Command) -> Option<String> {
+        match creation::serve(&link.conn, cmd, &|e| self.emit(e)) {
+            Served::Answered(err) => lost_reason(err.as_ref()),
+            Served::Created(result) => {
+                let lost = lost_reason(result.as_ref().err());
+                if let Ok(s) = &result {
+                    self.changed(s.clone());
+                }
+                self.emit(Event::Created(result));
+                lost
+            }
+        }
+    }
+
     /// A lifecycle event: look the domain up again and report what it is now.
     fn domain_changed(&mut self, link: &Link, uuid: &str) -> Option<String> {
         match summary::lookup(&link.conn, uuid).and_then(|d| summary::summary_of(&d)) {
             Ok(s) => {
-                self.changed(s);
+                if self.sent.get(&s.uuid) != Some(&fingerprint(&s)) {
+                    self.changed(s);
+                }
                 None
             }
             Err(e) if e.kind == ErrorKind::NotFound => {
@@ -399,14 +456,23 @@ impl Worker {
     }
 
     pub(super) fn changed(&mut self, s: VmSummary) {
+        self.sent.insert(s.uuid.clone(), fingerprint(&s));
         self.names.insert(s.uuid.clone(), s.name.clone());
         self.emit(Event::VmChanged(s));
     }
 
     pub(super) fn removed(&mut self, uuid: String) {
         self.names.remove(&uuid);
+        self.sent.remove(&uuid);
         self.emit(Event::VmRemoved { uuid });
     }
+}
+
+fn fingerprint(s: &VmSummary) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
 }
 
 /// `Some(reason)` when `err` means the connection is gone.

@@ -181,6 +181,8 @@ pub fn parse_domain(xml: &str) -> Result<VmDetails, BackendError> {
         ..VmDetails::default()
     };
     d.os_id = root.child("metadata").and_then(libosinfo_id);
+    d.tags = super::tags::tags_in_domain(&root);
+    d.boot_devices = super::boot::boot_devices_in_domain(&root);
 
     if let Some(vcpu) = root.child("vcpu") {
         d.max_vcpus = vcpu.text.trim().parse().unwrap_or(0);

@@ -8,11 +8,12 @@ pub fn bytes(bytes: u64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
     let mut value = bytes as f64;
     let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
+    // 1023.97 GiB shows as "1 TiB", not "1024.0 GiB": compare what will be printed.
+    while (value * 10.0).round() >= 10240.0 && unit < UNITS.len() - 1 {
         value /= 1024.0;
         unit += 1;
     }
-    let number = if unit == 0 || value.fract() < 0.05 {
+    let number = if unit == 0 || value.fract() < 0.05 || value.fract() >= 0.95 {
         format!("{value:.0}")
     } else {
         format!("{value:.1}")
@@ -109,6 +110,25 @@ pub fn set_state_class(widget: &impl gtk::prelude::IsA<gtk::Widget>, state: VmSt
     widget.add_css_class(state_class(state));
 }
 
+/// A readable name from a libosinfo id: "http://debian.org/debian/12" -> "Debian 12".
+pub fn os_name(id: &str) -> String {
+    let path = id.split("://").nth(1).unwrap_or(id);
+    let mut parts = path.split('/').skip(1).filter(|s| !s.is_empty());
+    let distro = parts.next().unwrap_or(path);
+    let version: Vec<&str> = parts.collect();
+    let mut name = String::new();
+    let mut chars = distro.chars();
+    if let Some(first) = chars.next() {
+        name.extend(first.to_uppercase());
+        name.push_str(chars.as_str());
+    }
+    for v in version {
+        name.push(' ');
+        name.push_str(v);
+    }
+    name
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,11 +141,21 @@ mod tests {
         assert_eq!(bytes(1536 * 1024 * 1024), "1.5 GiB");
         assert_eq!(kib(4 * 1024 * 1024), "4 GiB");
         assert_eq!(kib(524_288), "512 MiB");
+        assert_eq!(bytes((1 << 40) - 4096), "1 TiB");
+        assert_eq!(bytes(1023), "1023 B");
     }
 
     #[test]
     fn counts_use_plural_forms() {
         assert_eq!(vcpus(1), "1 vCPU");
         assert_eq!(vcpus(4), "4 vCPUs");
+    }
+
+    #[test]
+    fn os_ids_become_names() {
+        assert_eq!(os_name("http://debian.org/debian/12"), "Debian 12");
+        assert_eq!(os_name("http://fedoraproject.org/fedora/39"), "Fedora 39");
+        assert_eq!(os_name("http://microsoft.com/win/11"), "Win 11");
+        assert_eq!(os_name("weird"), "Weird");
     }
 }

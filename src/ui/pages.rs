@@ -2,5 +2,6 @@
 
 pub mod dashboard;
 pub mod machines;
+pub mod templates;
 pub mod vm_details;
 pub mod welcome;

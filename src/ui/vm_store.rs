@@ -121,6 +121,7 @@ mod tests {
             memory_kib: 1024,
             autostart: false,
             persistent: true,
+            tags: Vec::new(),
         }
     }
 

@@ -2,3 +2,4 @@
 
 pub mod info_group;
 pub mod vm_row;
+pub mod xml_editor;

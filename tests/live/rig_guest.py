@@ -37,6 +37,7 @@ MODULES = [
     ("virtio_net", True),
     ("virtio_blk", True),
     ("virtio_console", True),
+    ("virtio_balloon", False),  # memory balloon: live memory changes reach the guest
     ("button", True),  # ACPI power button -> input event for acpid
     ("evdev", True),   # /dev/input/event* that busybox acpid reads
 ]

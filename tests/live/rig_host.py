@@ -21,6 +21,11 @@ PACKAGES = [
     "iptables",
     "busybox-static",
     "cpio",
+    # A bootable disk image made without mounting (tests/live/create_vm.rs).
+    "dosfstools",
+    "mtools",
+    "syslinux",
+    "syslinux-common",
 ]
 
 # Binary packages built from Debian's qemu source that must all carry the

@@ -12,7 +12,8 @@ use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
 use kvm_manager::backend::{
-    BackendError, Command, ConnectionHandle, Event, VmAction, VmDetails, VmState, VmSummary,
+    Applied, BackendError, Command, ConnectionHandle, Event, VmAction, VmDetails, VmEdit, VmState,
+    VmSummary,
 };
 use virt::connect::Connect;
 
@@ -139,6 +140,23 @@ impl Live {
 
     pub fn act(&self, action: VmAction) -> Result<(), BackendError> {
         self.act_on(&self.uuid.clone(), action)
+    }
+
+    /// Send `edit` for the guest and wait for its answer.
+    pub fn edit(&self, edit: VmEdit) -> Result<Applied, BackendError> {
+        self.handle.send(Command::Edit {
+            uuid: self.uuid.clone(),
+            edit: edit.clone(),
+        });
+        let u = self.uuid.clone();
+        match self.wait_for(
+            &format!("Edited({edit:?})"),
+            EVENT,
+            move |e| matches!(e, Event::Edited { uuid, edit: x, .. } if *uuid == u && *x == edit),
+        ) {
+            Event::Edited { result, .. } => result,
+            _ => unreachable!(),
+        }
     }
 
     pub fn details(&self) -> VmDetails {
@@ -330,6 +348,21 @@ impl Shell {
     pub fn run(&mut self, cmd: &str) -> String {
         self.try_run(cmd, Duration::from_secs(10))
             .unwrap_or_else(|| panic!("the guest shell did not answer `{cmd}`: {:?}", self.seen))
+    }
+
+    /// Wait until the console printed `needle` (from when the pty was opened).
+    pub fn await_output(&mut self, needle: &str, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            self.drain();
+            if self.seen.contains(needle) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Wait longer for the answer to the last `try_run` (e.g. after a resume).

@@ -96,6 +96,16 @@ def _ancestors(acc, limit=80):
         limit -= 1
 
 
+def toplevel(acc):
+    """The window, dialog or frame that holds `acc` (the child of the application)."""
+    node = acc
+    for parent in _ancestors(acc):
+        if role_of(parent) == "application":
+            return node
+        node = parent
+    return None
+
+
 def on_screen(acc, window):
     """Whether a user can see acc in window: it has a size and is what GTK picks at its
     centre (or contains or is contained by it). Unknown answers count as visible."""
@@ -307,13 +317,27 @@ class App:
     def pointer_click(self, acc, button=1):
         x, y = self.center(acc)
         run(["xdotool", "mousemove", "--sync", str(x), str(y), "click", str(button)])
+        # Keys go where the user last clicked (a dialog is its own X window, and there is
+        # no window manager to move the focus there).
+        self.clicked_window = self.x_window_of(acc)
+
+    def x_window_of(self, acc):
+        """The X window of the toplevel (window or dialog) that holds `acc`, by title;
+        the main window when that is unknown."""
+        top = toplevel(acc)
+        title = name_of(top) if top is not None else ""
+        if title:
+            for wid in self.window_ids():
+                if run(["xdotool", "getwindowname", wid], check=False).strip() == title:
+                    return wid
+        return self.main_window_id()
 
     def center(self, acc):
         comp = acc.queryComponent()
         x, y, w, h = comp.getExtents(pyatspi.WINDOW_COORDS)
         if w <= 0 or h <= 0:
             raise UiError(f"{role_of(acc)} {name_of(acc)!r} has no size on screen")
-        ox, oy = self.window_origin()
+        ox, oy = self.window_origin(self.x_window_of(acc))
         return ox + x + w // 2, oy + y + h // 2
 
     def type_into(self, entry, text, replace=True, check=True):
@@ -347,14 +371,29 @@ class App:
         ids = wait_for(self.window_ids, DEFAULT_TIMEOUT, "an X11 window of the app")
         return ids[0]
 
-    def window_origin(self):
-        out = run(["xdotool", "getwindowgeometry", "--shell", self.main_window_id()])
+    def window_origin(self, wid=None):
+        out = run(["xdotool", "getwindowgeometry", "--shell", wid or self.main_window_id()])
         vals = dict(line.split("=", 1) for line in out.split() if "=" in line)
         return int(vals.get("X", 0)), int(vals.get("Y", 0))
 
+    def focus_titled(self, title, timeout=DEFAULT_TIMEOUT):
+        """Give the keyboard focus to the app's window with this title (a dialog the user
+        would now type into); later keys go there."""
+        def find():
+            for wid in self.window_ids():
+                if run(["xdotool", "getwindowname", wid], check=False).strip() == title:
+                    return wid
+            return None
+        self.clicked_window = wait_for(find, timeout, f"a window titled {title!r}")
+        self.focus_window()
+
     def focus_window(self):
-        # No window manager: give the X input focus to the app's window ourselves.
-        run(["xdotool", "windowfocus", "--sync", self.main_window_id()], check=False)
+        # No window manager: give the X input focus to the app's window ourselves: the one
+        # last clicked while it is still open, else the main window.
+        wid = getattr(self, "clicked_window", None)
+        if not wid or wid not in self.window_ids():
+            wid = self.main_window_id()
+        run(["xdotool", "windowfocus", "--sync", wid], check=False)
 
     def resize(self, width, height):
         wid = self.main_window_id()

@@ -17,6 +17,7 @@ case "${1:-}" in
     --selftest) mode=selftest; shift ;;
     --screenshots) mode=screenshots; shift ;;
     --bench) mode=bench; shift ;;
+    --script) mode=script; shift ;;
 esac
 
 for tool in xvfb-run dbus-run-session xdotool import /usr/bin/python3; do
@@ -49,6 +50,7 @@ glib-compile-schemas --targetdir=build/schemas data
 
 case "$mode" in
     tests) cmd="/usr/bin/python3 tests/ui/run_tests.py $*" ;;
+    script) cmd="/usr/bin/python3 $*" ;;
     selftest) cmd="/usr/bin/python3 tests/ui/run_tests.py tests/ui/test_harness.py" ;;
     screenshots) cmd="/usr/bin/python3 tests/ui/screenshots.py $*" ;;
     bench) cmd="/usr/bin/python3 benches/startup.py $*" ;;

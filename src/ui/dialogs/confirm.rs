@@ -30,3 +30,29 @@ pub fn force_off(parent: &gtk::Window, name: &str, on_confirm: impl Fn() + 'stat
     crate::ui::a11y::undouble_button_names(&dialog);
     dialog.present();
 }
+
+/// Asks before deleting a template (machines made from it are not touched).
+pub fn delete_template(parent: &gtk::Window, name: &str, on_confirm: impl Fn() + 'static) {
+    let dialog = adw::MessageDialog::builder()
+        .transient_for(parent)
+        .modal(true)
+        .heading(gettext_f("Delete Template “{name}”?", &[("name", name)]))
+        .body(gettext(
+            "The template is removed from this computer. Machines created from it are not affected.",
+        ))
+        .default_response("cancel")
+        .close_response("cancel")
+        .build();
+    dialog.add_responses(&[
+        ("cancel", &gettext("Cancel")),
+        ("delete", &gettext("Delete")),
+    ]);
+    dialog.set_response_appearance("delete", adw::ResponseAppearance::Destructive);
+    dialog.connect_response(None, move |_, response| {
+        if response == "delete" {
+            on_confirm();
+        }
+    });
+    crate::ui::a11y::undouble_button_names(&dialog);
+    dialog.present();
+}

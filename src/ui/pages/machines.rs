@@ -209,6 +209,9 @@ impl Component for MachinesPage {
             });
         }
         header.pack_start(&back);
+        let new_vm = a11y::icon_button("list-add-symbolic", &gettext("New Virtual Machine"));
+        new_vm.set_action_name(Some("win.new-vm"));
+        header.pack_start(&new_vm);
         header.set_title_widget(Some(&adw::WindowTitle::new(&gettext("Machines"), "")));
 
         // Search and filter bar.
@@ -264,10 +267,17 @@ impl Component for MachinesPage {
             .vexpand(true)
             .hscrollbar_policy(gtk::PolicyType::Never)
             .build();
+        let create = gtk::Button::builder()
+            .label(gettext("New Virtual Machine…"))
+            .action_name("win.new-vm")
+            .halign(gtk::Align::Center)
+            .css_classes(["pill", "suggested-action"])
+            .build();
         let empty = adw::StatusPage::builder()
             .icon_name("computer-symbolic")
             .title(gettext("No Virtual Machines"))
             .description(gettext("This connection has no virtual machines yet."))
+            .child(&create)
             .build();
         let no_results = adw::StatusPage::builder()
             .icon_name("edit-find-symbolic")

@@ -6,8 +6,16 @@ use gtk::glib;
 use gtk::prelude::*;
 use relm4::prelude::*;
 
+mod settings;
+
+use std::rc::Rc;
+
+use crate::backend::edit::VmEdit;
 use crate::backend::{BackendError, VmAction, VmDetails, VmSummary};
 use crate::i18n::gettext_f;
+use crate::services::db;
+use crate::services::templates::Template;
+use crate::ui::dialogs;
 use crate::ui::vm_object::VmObject;
 use crate::ui::widgets::info_group::InfoGroup;
 use crate::ui::{a11y, format};
@@ -23,6 +31,10 @@ pub enum VmDetailsMsg {
     /// The shown VM changed (state, name): update the header and reload details.
     Refresh(VmObject),
     Action(VmAction),
+    /// "Save as Template…": ask for a name first.
+    SaveAsTemplate,
+    SaveTemplateNamed(String),
+    Edit(VmEdit),
 }
 
 #[derive(Debug)]
@@ -30,6 +42,13 @@ pub enum VmDetailsOutput {
     Action(String, VmAction),
     Back,
     Reload(String),
+    Toast(String, bool),
+    Edit(String, VmEdit),
+}
+
+#[derive(Debug)]
+pub enum VmDetailsCmd {
+    TemplateSaved(Result<String, String>),
 }
 
 pub struct VmDetailsPage {
@@ -42,14 +61,42 @@ pub struct VmDetailsPage {
     content: gtk::Stack,
     error: adw::StatusPage,
     general: InfoGroup,
+    settings: Rc<settings::SettingsGroup>,
     hardware: InfoGroup,
     disks: InfoGroup,
     nics: InfoGroup,
     displays: InfoGroup,
     xml: gtk::TextBuffer,
+    /// The last details read, for actions that need more than the summary.
+    details: Option<Box<VmDetails>>,
 }
 
 pub struct VmDetailsWidgets {}
+
+/// The page's "Machine Menu": actions on the whole machine beyond its lifecycle.
+fn machine_menu(root: &gtk::Box, sender: &ComponentSender<VmDetailsPage>) -> gtk::MenuButton {
+    let group = gtk::gio::SimpleActionGroup::new();
+    type Entry = (&'static str, fn() -> VmDetailsMsg);
+    let entries: [Entry; 1] = [("save-template", || VmDetailsMsg::SaveAsTemplate)];
+    for (name, msg) in entries {
+        let action = gtk::gio::SimpleAction::new(name, None);
+        let sender = sender.clone();
+        action.connect_activate(move |_, _| sender.input(msg()));
+        group.add_action(&action);
+    }
+    root.insert_action_group("vm", Some(&group));
+    let menu = gtk::gio::Menu::new();
+    menu.append(
+        Some(&gettext("Save as Template…")),
+        Some("vm.save-template"),
+    );
+    let button = gtk::MenuButton::builder()
+        .icon_name("view-more-symbolic")
+        .menu_model(&menu)
+        .build();
+    a11y::name_icon_widget(&button, &gettext("Machine Menu"));
+    button
+}
 
 impl VmDetailsPage {
     fn uuid(&self) -> Option<String> {
@@ -82,41 +129,24 @@ impl VmDetailsPage {
         let or_none = |s: &str| if s.is_empty() { dash() } else { s.to_string() };
 
         self.general.set_rows(vec![
-            (gettext("Name"), d.name.clone()),
             (gettext("UUID"), d.uuid.clone()),
-            (gettext("Description"), or_none(&d.description)),
             (
                 gettext("Operating system"),
                 d.os_id
                     .as_deref()
-                    .map(os_name)
+                    .map(format::os_name)
                     .unwrap_or_else(|| gettext("Unknown")),
             ),
-            (gettext("Start with host"), yes_no(d.autostart)),
             (gettext("Persistent"), yes_no(d.persistent)),
         ]);
-        let vcpus = if d.max_vcpus > d.vcpus {
-            gettext_f(
-                "{current} of {max}",
-                &[
-                    ("current", &d.vcpus.to_string()),
-                    ("max", &d.max_vcpus.to_string()),
-                ],
-            )
-        } else {
-            d.vcpus.to_string()
-        };
-        let boot = if d.boot_order.is_empty() {
-            dash()
-        } else {
-            d.boot_order.join(", ")
-        };
+        self.settings.show(d);
         self.hardware.set_rows(vec![
-            (gettext("vCPUs"), vcpus),
-            (gettext("Memory"), format::kib(d.memory_kib)),
+            (
+                gettext("Maximum vCPUs"),
+                d.max_vcpus.max(d.vcpus).to_string(),
+            ),
             (gettext("Maximum memory"), format::kib(d.max_memory_kib)),
             (gettext("Firmware"), or_none(&d.firmware)),
-            (gettext("Boot order"), boot),
             (
                 gettext("Architecture"),
                 [d.arch.as_str(), d.machine.as_str()]
@@ -192,30 +222,11 @@ impl VmDetailsPage {
     }
 }
 
-/// A readable name from a libosinfo id: "http://debian.org/debian/12" -> "Debian 12".
-pub fn os_name(id: &str) -> String {
-    let path = id.split("://").nth(1).unwrap_or(id);
-    let mut parts = path.split('/').skip(1).filter(|s| !s.is_empty());
-    let distro = parts.next().unwrap_or(path);
-    let version: Vec<&str> = parts.collect();
-    let mut name = String::new();
-    let mut chars = distro.chars();
-    if let Some(first) = chars.next() {
-        name.extend(first.to_uppercase());
-        name.push_str(chars.as_str());
-    }
-    for v in version {
-        name.push(' ');
-        name.push_str(v);
-    }
-    name
-}
-
 impl Component for VmDetailsPage {
     type Init = ();
     type Input = VmDetailsMsg;
     type Output = VmDetailsOutput;
-    type CommandOutput = ();
+    type CommandOutput = VmDetailsCmd;
     type Root = gtk::Box;
     type Widgets = VmDetailsWidgets;
 
@@ -233,6 +244,7 @@ impl Component for VmDetailsPage {
             });
         }
         header.pack_start(&back);
+        header.pack_end(&machine_menu(&root, &sender));
         let views = adw::ViewStack::new();
         let title = adw::ViewSwitcherTitle::builder().stack(&views).build();
         header.set_title_widget(Some(&title));
@@ -291,6 +303,12 @@ impl Component for VmDetailsPage {
         }
 
         let general = InfoGroup::new(&gettext("General"));
+        let settings = {
+            let sender = sender.clone();
+            settings::SettingsGroup::new(Rc::new(move |edit| {
+                sender.input(VmDetailsMsg::Edit(edit))
+            }))
+        };
         let hardware = InfoGroup::new(&gettext("Hardware"));
         let disks = InfoGroup::new(&gettext("Disks"));
         let nics = InfoGroup::new(&gettext("Network Interfaces"));
@@ -306,7 +324,10 @@ impl Component for VmDetailsPage {
             .build();
         column.append(&top);
         column.append(&buttons);
-        for g in [&general, &hardware, &disks, &nics, &displays] {
+        column.append(general.widget());
+        column.append(&settings.group);
+        column.append(&settings.tags_group);
+        for g in [&hardware, &disks, &nics, &displays] {
             column.append(g.widget());
         }
         let clamp = adw::Clamp::builder()
@@ -389,11 +410,13 @@ impl Component for VmDetailsPage {
             content,
             error,
             general,
+            settings,
             hardware,
             disks,
             nics,
             displays,
             xml,
+            details: None,
         };
         ComponentParts {
             model,
@@ -423,6 +446,7 @@ impl Component for VmDetailsPage {
                 if self.uuid().as_deref() == Some(details.uuid.as_str()) {
                     self.show_details(&details);
                     a11y::show_only(&self.content, "overview");
+                    self.details = Some(details);
                 }
             }
             VmDetailsMsg::Loaded(Err(err)) => {
@@ -447,19 +471,61 @@ impl Component for VmDetailsPage {
                     let _ = sender.output(VmDetailsOutput::Action(uuid, action));
                 }
             }
+            VmDetailsMsg::Edit(edit) => {
+                if let Some(uuid) = self.uuid() {
+                    let _ = sender.output(VmDetailsOutput::Edit(uuid, edit));
+                }
+            }
+            VmDetailsMsg::SaveAsTemplate => {
+                let (Some(d), Some(parent)) = (
+                    self.details.as_ref(),
+                    self.name.root().and_downcast::<gtk::Window>(),
+                ) else {
+                    return;
+                };
+                let input = sender.input_sender().clone();
+                dialogs::prompt::text(
+                    &parent,
+                    dialogs::prompt::Prompt {
+                        heading: &gettext("Save as Template"),
+                        body: &gettext(
+                            "New machines can start from this machine’s operating system, resources, disk size, network and firmware. Its disks are not copied.",
+                        ),
+                        label: &gettext("Template name"),
+                        initial: &d.name,
+                        accept: &gettext("Save"),
+                        allow_empty: false,
+                    },
+                    move |name| input.emit(VmDetailsMsg::SaveTemplateNamed(name)),
+                );
+            }
+            VmDetailsMsg::SaveTemplateNamed(name) => {
+                let Some(d) = self.details.clone() else {
+                    return;
+                };
+                sender.spawn_oneshot_command(move || {
+                    let t = Template::from_details(&name, &d);
+                    let r = db::shared()
+                        .and_then(|db| db.add_template(&t))
+                        .map(|t| t.name)
+                        .map_err(|e| e.to_string());
+                    VmDetailsCmd::TemplateSaved(r)
+                });
+            }
         }
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::os_name;
-
-    #[test]
-    fn os_ids_become_names() {
-        assert_eq!(os_name("http://debian.org/debian/12"), "Debian 12");
-        assert_eq!(os_name("http://fedoraproject.org/fedora/39"), "Fedora 39");
-        assert_eq!(os_name("http://microsoft.com/win/11"), "Win 11");
-        assert_eq!(os_name("weird"), "Weird");
+    fn update_cmd(&mut self, cmd: VmDetailsCmd, sender: ComponentSender<Self>, _root: &gtk::Box) {
+        match cmd {
+            VmDetailsCmd::TemplateSaved(Ok(name)) => {
+                let _ = sender.output(VmDetailsOutput::Toast(
+                    gettext_f("Saved as template “{name}”", &[("name", &name)]),
+                    false,
+                ));
+            }
+            VmDetailsCmd::TemplateSaved(Err(e)) => {
+                let _ = sender.output(VmDetailsOutput::Toast(e, true));
+            }
+        }
     }
 }

@@ -1,0 +1,11 @@
+//! What the app owns beyond libvirt: templates now; metrics, alerts, schedules and backups
+//! later. No GTK. Everything lives in one SQLite database ([`db`]) in the XDG data
+//! directory, with versioned migrations; every write is one transaction.
+//!
+//! Calls block on SQLite, so the UI runs them off the main thread (`relm4::spawn_blocking`
+//! or a command), never in `update` or `view`.
+
+pub mod db;
+pub mod templates;
+
+pub use db::{Database, StoreError};
