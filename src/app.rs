@@ -423,6 +423,15 @@ impl App {
                     self.chrome.toast(&text, true);
                 }
             },
+            // Delete, clone and XML: the backend is there, their dialogs are not yet.
+            Event::DeletePlan(_)
+            | Event::Deleted { .. }
+            | Event::ClonePlan(_)
+            | Event::CloneProgress(_)
+            | Event::Cloned(_)
+            | Event::Xml { .. }
+            | Event::XmlDefined { .. }
+            | Event::Imported(_) => log::debug!("no UI yet for {event:?}"),
         }
     }
 

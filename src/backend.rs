@@ -14,6 +14,12 @@
 //! memory), [`boot`] (boot order) and [`tags`] (tags in namespaced metadata), [`names`]
 //! (the machine name rule).
 //!
+//! Deleting, cloning and XML (commands handled in `worker_manage`): [`delete`] (plan and
+//! delete with storage), [`clone`] (plan and clone with progress and rollback),
+//! [`xml_define`] (export, import, the XML editor's read and save), [`disks`] (what backs
+//! each disk, who else uses it), [`xml_check`] (well-formedness with line and column),
+//! [`xml_edit`] (path-based XML rewriting).
+//!
 //! Creating machines: [`osinfo`] (the libosinfo OS database: search, ISO detection,
 //! recommended resources and devices), [`domain_spec`] (the typed domain model, written
 //! with an XML writer) and [`create`] (the wizard's options, plan, proposed XML, and the
@@ -21,8 +27,11 @@
 
 pub mod boot;
 mod callbacks;
+pub mod clone;
 pub mod create;
+pub mod delete;
 mod details;
+pub mod disks;
 pub mod domain_spec;
 pub mod edit;
 pub mod error;
@@ -40,7 +49,11 @@ pub mod summary;
 pub mod tags;
 pub mod types;
 pub mod worker;
+mod worker_manage;
 pub mod xml;
+pub mod xml_check;
+pub mod xml_define;
+pub mod xml_edit;
 
 pub use boot::BootDevice;
 pub use edit::{Applied, VmEdit};

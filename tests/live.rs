@@ -12,6 +12,8 @@ mod common;
 mod create_vm;
 #[path = "live/edit.rs"]
 mod m_edit;
+#[path = "live/manage.rs"]
+mod manage;
 #[path = "live/support.rs"]
 mod support;
 

@@ -27,7 +27,8 @@ pub enum ErrorKind {
     Disconnected,
     /// The driver or hypervisor does not support the request.
     Unsupported,
-    /// A value the user gave is not acceptable (bad name, tag, size); nothing was changed.
+    /// A value the user gave is not acceptable (bad name, tag, size, an XML document);
+    /// nothing was changed. The message says what (and for XML, where).
     InvalidInput,
     Other,
 }

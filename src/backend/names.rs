@@ -84,6 +84,64 @@ pub fn check_new_name(
     }
 }
 
+/// Whether a domain called `name` exists on the host.
+pub fn domain_exists(conn: &Connect, name: &str) -> Result<bool, BackendError> {
+    match conn.lookup_domain_by_name(name) {
+        Ok(_) => Ok(true),
+        Err(e) if e.code().unwrap_or(ErrorNumber::InternalError) == ErrorNumber::NoDomain => {
+            Ok(false)
+        }
+        Err(e) => Err(BackendError::from_virt(&e)),
+    }
+}
+
+/// Make `base` follow the rule: other characters become `-`, a leading `.` or `-` is
+/// dropped, and it is cut to leave room for a suffix of `suffix_room` characters.
+pub fn sanitize(base: &str, suffix_room: usize) -> String {
+    let mapped: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let trimmed = mapped.trim_start_matches(['.', '-']);
+    let keep = MAX_NAME_CHARS.saturating_sub(suffix_room);
+    let mut out: String = trimmed.chars().take(keep).collect();
+    if out.is_empty() {
+        out.push_str("vm");
+    }
+    out
+}
+
+/// The first of `stem`, `stem-2`, `stem-3`, ... for which `taken` says no; every
+/// candidate follows the rule (`stem` is sanitized and shortened as needed).
+pub fn first_free(
+    stem: &str,
+    mut taken: impl FnMut(&str) -> Result<bool, BackendError>,
+) -> Result<String, BackendError> {
+    for n in 1u32.. {
+        let suffix = if n == 1 {
+            String::new()
+        } else {
+            format!("-{n}")
+        };
+        let candidate = format!("{}{suffix}", sanitize(stem, suffix.len()));
+        if !taken(&candidate)? {
+            return Ok(candidate);
+        }
+    }
+    unreachable!("u32 candidates run out before names do")
+}
+
+/// A free name for a copy of `name`: "NAME-clone", then "NAME-clone-2", ...
+pub fn suggest_clone_name(conn: &Connect, name: &str) -> Result<String, BackendError> {
+    first_free(&format!("{name}-clone"), |n| domain_exists(conn, n))
+}
+
 fn invalid_name(why: String) -> BackendError {
     BackendError {
         kind: ErrorKind::InvalidInput,
@@ -123,5 +181,21 @@ mod tests {
         assert!(name_problem("a b").unwrap().contains("a space"));
         assert!(name_problem("tab\there").unwrap().contains("U+0009"));
         assert!(name_problem("a/b").unwrap().contains("“/”"));
+    }
+
+    #[test]
+    fn suggestions_follow_the_rule() {
+        assert_eq!(sanitize("my vm/1", 0), "my-vm-1");
+        assert_eq!(sanitize("..x", 0), "x");
+        assert_eq!(sanitize("---", 0), "vm");
+        assert_eq!(sanitize(&"a".repeat(70), 2).len(), 62);
+        let taken = ["web-clone", "web-clone-2"];
+        let got = first_free("web-clone", |n| Ok(taken.contains(&n))).unwrap();
+        assert_eq!(got, "web-clone-3");
+        let long = "b".repeat(64);
+        let got = first_free(&long, |n| Ok(n == long)).unwrap();
+        assert_eq!(got.len(), 64);
+        assert!(got.ends_with("-2"));
+        assert!(validate_name(&got).is_ok());
     }
 }

@@ -64,6 +64,15 @@ impl Worker {
                         result: Err(BackendError::disconnected(&what)),
                     });
                 }
+                Msg::Cmd(
+                    cmd @ (Command::DeletePlan { .. }
+                    | Command::Delete { .. }
+                    | Command::ClonePlan { .. }
+                    | Command::Clone(_)
+                    | Command::ReadXml { .. }
+                    | Command::DefineXml { .. }
+                    | Command::ImportXml { .. }),
+                ) => self.manage_disconnected(cmd),
                 Msg::Cmd(Command::Edit { uuid, edit }) => self.edit_disconnected(uuid, edit),
                 Msg::Cmd(
                     ref cmd @ (Command::CreateOptions

@@ -22,13 +22,16 @@ use std::thread;
 use virt::connect::Connect;
 
 use super::callbacks::Notice;
+use super::clone::{ClonePlan, CloneRequest, CloneStep};
 use super::create::serve::{self as creation, Served};
 use super::create::{CreateOptions, CreatePlan, CreateStep};
+use super::delete::{DeleteOutcome, DeletePlan};
 use super::edit::{Applied, VmEdit};
 use super::error::{BackendError, ErrorKind};
 use super::lifecycle::{run_action, After};
 use super::link::Link;
 use super::types::{HostInfo, LinkState, VmAction, VmDetails, VmSummary};
+use super::xml_define::XmlKind;
 use super::{details, event_loop, host, reconnect, summary};
 
 /// What the UI asks of a connection worker.
@@ -40,6 +43,21 @@ pub enum Command {
     Details { uuid: String },
     /// Run a lifecycle action (answered with [`Event::ActionDone`]).
     Action { uuid: String, action: VmAction },
+    // Delete, clone, XML (handled in `worker_manage.rs`).
+    /// What deleting would do ([`Event::DeletePlan`]).
+    DeletePlan { uuid: String },
+    /// Delete the machine and the volumes at these source paths ([`Event::Deleted`]).
+    Delete { uuid: String, volumes: Vec<String> },
+    /// What cloning would involve ([`Event::ClonePlan`]).
+    ClonePlan { uuid: String },
+    /// Clone ([`Event::CloneProgress`]..., then [`Event::Cloned`]).
+    Clone(Box<CloneRequest>),
+    /// Read XML for the editor or an export ([`Event::Xml`]).
+    ReadXml { kind: XmlKind },
+    /// Save edited XML over the object ([`Event::XmlDefined`]).
+    DefineXml { kind: XmlKind, xml: String },
+    /// Define a new machine from a document ([`Event::Imported`]).
+    ImportXml { xml: String },
     /// Change one setting or the tags of a machine (answered with [`Event::Edited`], then
     /// a fresh [`Event::VmChanged`]).
     Edit { uuid: String, edit: VmEdit },
@@ -82,6 +100,26 @@ pub enum Event {
         action: VmAction,
         result: Result<(), BackendError>,
     },
+    // Delete, clone, XML. Successful deletes are followed by `VmRemoved`, clones,
+    // imports and domain XML saves by `VmChanged`.
+    DeletePlan(Result<DeletePlan, BackendError>),
+    Deleted {
+        uuid: String,
+        name: String,
+        result: Result<DeleteOutcome, BackendError>,
+    },
+    ClonePlan(Result<ClonePlan, BackendError>),
+    CloneProgress(CloneStep),
+    Cloned(Result<VmSummary, BackendError>),
+    Xml {
+        kind: XmlKind,
+        result: Result<String, BackendError>,
+    },
+    XmlDefined {
+        kind: XmlKind,
+        result: Result<(), BackendError>,
+    },
+    Imported(Result<VmSummary, BackendError>),
     /// The answer to [`Command::Edit`]. `name` is the machine's name before the edit (a
     /// rename's new name is in `edit`); `Ok` says when the change takes effect.
     Edited {
@@ -280,6 +318,15 @@ impl Worker {
                     lost
                 }
                 Msg::Cmd(Command::Action { uuid, action }) => self.action(link, uuid, action),
+                Msg::Cmd(
+                    cmd @ (Command::DeletePlan { .. }
+                    | Command::Delete { .. }
+                    | Command::ClonePlan { .. }
+                    | Command::Clone(_)
+                    | Command::ReadXml { .. }
+                    | Command::DefineXml { .. }
+                    | Command::ImportXml { .. }),
+                ) => self.manage(link, cmd),
                 Msg::Cmd(Command::Edit { uuid, edit }) => self.edit(&link.conn, uuid, edit),
                 Msg::Cmd(
                     cmd @ (Command::CreateOptions
@@ -414,7 +461,7 @@ impl Worker {
         self.emit(Event::VmChanged(s));
     }
 
-    fn removed(&mut self, uuid: String) {
+    pub(super) fn removed(&mut self, uuid: String) {
         self.names.remove(&uuid);
         self.sent.remove(&uuid);
         self.emit(Event::VmRemoved { uuid });
@@ -429,7 +476,7 @@ fn fingerprint(s: &VmSummary) -> u64 {
 }
 
 /// `Some(reason)` when `err` means the connection is gone.
-fn lost_reason(err: Option<&BackendError>) -> Option<String> {
+pub(super) fn lost_reason(err: Option<&BackendError>) -> Option<String> {
     err.filter(|e| e.kind == ErrorKind::Disconnected)
         .map(|e| e.message.clone())
 }
