@@ -3,6 +3,7 @@
 
 mod actions;
 mod chrome;
+mod manage;
 
 use adw::prelude::*;
 use gettextrs::gettext;
@@ -66,6 +67,12 @@ pub enum AppMsg {
     ReloadDetails(String),
     /// Open the creation wizard, from scratch or from a template.
     NewVm(Option<Box<crate::services::templates::Template>>),
+    DeleteVm(String),
+    CloneVm(String),
+    ExportVm(String),
+    ImportVm,
+    ImportRead(Result<String, String>),
+    Exported(Result<std::path::PathBuf, String>),
     WizardClosed,
     /// A command for the connection worker from a dialog.
     Send(Command),
@@ -90,6 +97,9 @@ pub struct App {
     templates: Controller<TemplatesPage>,
     /// The open creation wizard, if any (one at a time).
     wizard: Option<Controller<NewVm>>,
+    clone_dialog: Option<dialogs::clone_vm::CloneDialog>,
+    /// The open native file chooser (GTK does not keep it alive).
+    chooser: Option<gtk::FileChooserNative>,
     store: VmStore,
     conn: Option<ConnectionHandle>,
     /// Bumped per connection attempt; events of older workers are dropped.
@@ -139,6 +149,7 @@ impl Component for App {
                     MachinesOutput::OpenVm(uuid) => AppMsg::OpenVm(uuid),
                     MachinesOutput::Action(uuid, action) => AppMsg::RequestAction(uuid, action),
                     MachinesOutput::ShowSidebar => AppMsg::ShowSidebar,
+                    MachinesOutput::Delete(uuid) => AppMsg::DeleteVm(uuid),
                 });
         let details = VmDetailsPage::builder()
             .launch(())
@@ -148,6 +159,13 @@ impl Component for App {
                 VmDetailsOutput::Reload(uuid) => AppMsg::ReloadDetails(uuid),
                 VmDetailsOutput::Toast(text, error) => AppMsg::Toast(text, error),
                 VmDetailsOutput::Edit(uuid, edit) => AppMsg::Send(Command::Edit { uuid, edit }),
+                VmDetailsOutput::Delete(uuid) => AppMsg::DeleteVm(uuid),
+                VmDetailsOutput::Clone(uuid) => AppMsg::CloneVm(uuid),
+                VmDetailsOutput::Export(uuid) => AppMsg::ExportVm(uuid),
+                VmDetailsOutput::SaveXml(uuid, xml) => AppMsg::Send(Command::DefineXml {
+                    kind: crate::backend::xml_define::XmlKind::Domain { uuid },
+                    xml,
+                }),
             });
 
         let templates = TemplatesPage::builder()
@@ -178,6 +196,8 @@ impl Component for App {
             details,
             templates,
             wizard: None,
+            clone_dialog: None,
+            chooser: None,
             store,
             conn: None,
             generation: 0,
@@ -237,7 +257,10 @@ impl Component for App {
             }
             AppMsg::ReloadDetails(uuid) => {
                 if self.open_vm.as_deref() == Some(uuid.as_str()) {
-                    self.send(Command::Details { uuid });
+                    self.send(Command::Details { uuid: uuid.clone() });
+                    self.send(Command::ReadXml {
+                        kind: crate::backend::xml_define::XmlKind::Domain { uuid },
+                    });
                 }
             }
             AppMsg::Search => {
@@ -249,6 +272,22 @@ impl Component for App {
             AppMsg::Refresh => self.send(Command::Refresh),
             AppMsg::NewVm(template) => self.open_wizard(template.map(|t| *t), &sender),
             AppMsg::WizardClosed => self.wizard = None,
+            AppMsg::DeleteVm(uuid) => self.send(Command::DeletePlan { uuid }),
+            AppMsg::CloneVm(uuid) => self.send(Command::ClonePlan { uuid }),
+            AppMsg::ExportVm(uuid) => self.send(Command::ExportXml { uuid }),
+            AppMsg::ImportVm => {
+                if self.connected {
+                    self.import_vm(&sender);
+                }
+            }
+            AppMsg::ImportRead(r) => self.on_import_read(r),
+            AppMsg::Exported(r) => match r {
+                Ok(path) => self.chrome.toast(
+                    &gettext_f("Saved to {path}", &[("path", &path.display().to_string())]),
+                    false,
+                ),
+                Err(e) => self.chrome.toast(&e, true),
+            },
             AppMsg::Send(cmd) => self.send(cmd),
             AppMsg::Toast(text, error) => self.chrome.toast(&text, error),
             AppMsg::Back => {
@@ -424,14 +463,15 @@ impl App {
                 }
             },
             // Delete, clone and XML: the backend is there, their dialogs are not yet.
-            Event::DeletePlan(_)
+            event @ (Event::DeletePlan(_)
             | Event::Deleted { .. }
             | Event::ClonePlan(_)
             | Event::CloneProgress(_)
             | Event::Cloned(_)
             | Event::Xml { .. }
             | Event::XmlDefined { .. }
-            | Event::Imported(_) => log::debug!("no UI yet for {event:?}"),
+            | Event::Imported(_)
+            | Event::Exported { .. }) => self.on_manage_event(event, sender),
         }
     }
 
@@ -518,7 +558,10 @@ impl App {
         };
         self.open_vm = Some(uuid.clone());
         self.details.emit(VmDetailsMsg::Show(obj));
-        self.send(Command::Details { uuid });
+        self.send(Command::Details { uuid: uuid.clone() });
+        self.send(Command::ReadXml {
+            kind: crate::backend::xml_define::XmlKind::Domain { uuid },
+        });
         self.chrome.show_content("details");
     }
 

@@ -30,8 +30,9 @@ pub fn install(window: &adw::ApplicationWindow, sender: &ComponentSender<App>) {
     add(window, "refresh", sender, || AppMsg::Refresh);
     add(window, "back", sender, || AppMsg::Back);
     add(window, "new-vm", sender, || AppMsg::NewVm(None));
+    add(window, "import-vm", sender, || AppMsg::ImportVm);
 
-    let accels: [(&str, &[&str]); 8] = [
+    let accels: [(&str, &[&str]); 9] = [
         ("app.quit", &["<Ctrl>q"]),
         ("app.preferences", &["<Ctrl>comma"]),
         ("app.shortcuts", &["<Ctrl>question"]),
@@ -39,6 +40,7 @@ pub fn install(window: &adw::ApplicationWindow, sender: &ComponentSender<App>) {
         ("win.refresh", &["<Ctrl>r", "F5"]),
         ("win.back", &["<Alt>Left"]),
         ("win.new-vm", &["<Ctrl>n"]),
+        ("win.import-vm", &["<Ctrl>o"]),
         ("window.close", &["<Ctrl>w"]),
     ];
     for (name, keys) in accels {

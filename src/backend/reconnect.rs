@@ -70,6 +70,7 @@ impl Worker {
                     | Command::ClonePlan { .. }
                     | Command::Clone(_)
                     | Command::ReadXml { .. }
+                    | Command::ExportXml { .. }
                     | Command::DefineXml { .. }
                     | Command::ImportXml { .. }),
                 ) => self.manage_disconnected(cmd),

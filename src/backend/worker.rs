@@ -52,8 +52,10 @@ pub enum Command {
     ClonePlan { uuid: String },
     /// Clone ([`Event::CloneProgress`]..., then [`Event::Cloned`]).
     Clone(Box<CloneRequest>),
-    /// Read XML for the editor or an export ([`Event::Xml`]).
+    /// Read XML for the editor ([`Event::Xml`]; secrets included, so saving keeps them).
     ReadXml { kind: XmlKind },
+    /// A machine's persistent XML without secrets, for a file ([`Event::Exported`]).
+    ExportXml { uuid: String },
     /// Save edited XML over the object ([`Event::XmlDefined`]).
     DefineXml { kind: XmlKind, xml: String },
     /// Define a new machine from a document ([`Event::Imported`]).
@@ -120,6 +122,10 @@ pub enum Event {
         result: Result<(), BackendError>,
     },
     Imported(Result<VmSummary, BackendError>),
+    Exported {
+        uuid: String,
+        result: Result<String, BackendError>,
+    },
     /// The answer to [`Command::Edit`]. `name` is the machine's name before the edit (a
     /// rename's new name is in `edit`); `Ok` says when the change takes effect.
     Edited {
@@ -324,6 +330,7 @@ impl Worker {
                     | Command::ClonePlan { .. }
                     | Command::Clone(_)
                     | Command::ReadXml { .. }
+                    | Command::ExportXml { .. }
                     | Command::DefineXml { .. }
                     | Command::ImportXml { .. }),
                 ) => self.manage(link, cmd),

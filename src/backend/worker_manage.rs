@@ -56,6 +56,12 @@ impl Worker {
                 }
                 lost
             }
+            Command::ExportXml { uuid } => {
+                let r = xml_define::domain_xml_for_export(conn, &uuid);
+                let lost = lost(&r);
+                self.emit(Event::Exported { uuid, result: r });
+                lost
+            }
             Command::ReadXml { kind } => {
                 let r = xml_define::read_xml(conn, &kind);
                 let lost = lost(&r);
@@ -113,6 +119,10 @@ impl Worker {
             Command::ReadXml { kind } => Event::Xml {
                 kind,
                 result: Err(e(gettext("Reading XML"))),
+            },
+            Command::ExportXml { uuid } => Event::Exported {
+                uuid,
+                result: Err(e(gettext("Export"))),
             },
             Command::DefineXml { kind, .. } => Event::XmlDefined {
                 kind,

@@ -3,7 +3,9 @@
 
 pub mod about;
 pub mod boot_order;
+pub mod clone_vm;
 pub mod confirm;
+pub mod delete_vm;
 pub mod new_vm;
 pub mod preferences;
 pub mod prompt;

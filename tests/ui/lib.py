@@ -82,6 +82,11 @@ def states_of(acc):
     return set(_safe(lambda: acc.getState().getStates(), []))
 
 
+def is_checked(acc):
+    """A check box, switch or toggle that is on."""
+    return pyatspi.STATE_CHECKED in states_of(acc) or pyatspi.STATE_PRESSED in states_of(acc)
+
+
 def is_showing(acc):
     """Not hidden (see the module doc: this alone does not mean on screen)."""
     states = states_of(acc)

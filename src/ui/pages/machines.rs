@@ -36,6 +36,8 @@ pub enum MachinesOutput {
     OpenVm(String),
     Action(String, VmAction),
     ShowSidebar,
+    /// The Delete key on a row.
+    Delete(String),
 }
 
 #[derive(Default)]
@@ -192,11 +194,25 @@ impl Component for MachinesPage {
         {
             // Menu key or Shift+F10 on a focused row opens its "More actions" menu.
             let keys = gtk::EventControllerKey::new();
-            keys.connect_key_pressed(|keys, key, _, mods| {
+            let delete_out = sender.output_sender().clone();
+            keys.connect_key_pressed(move |keys, key, _, mods| {
                 let menu_key = key == gtk::gdk::Key::Menu
                     || (key == gtk::gdk::Key::F10
                         && mods.contains(gtk::gdk::ModifierType::SHIFT_MASK));
                 let focused = keys.widget().and_then(|list| list.focus_child());
+                if key == gtk::gdk::Key::Delete {
+                    let selected = keys
+                        .widget()
+                        .and_downcast::<gtk::ListView>()
+                        .and_then(|l| l.model())
+                        .and_downcast::<gtk::SingleSelection>()
+                        .and_then(|s| s.selected_item())
+                        .and_downcast::<VmObject>();
+                    if let Some(obj) = selected {
+                        let _ = delete_out.send(MachinesOutput::Delete(obj.summary().uuid.clone()));
+                        return glib::Propagation::Stop;
+                    }
+                }
                 match (menu_key, focused.and_then(|item| item.first_child())) {
                     (true, Some(row)) => {
                         VmRow::popup_menu(&row);
@@ -222,6 +238,12 @@ impl Component for MachinesPage {
         let new_vm = a11y::icon_button("list-add-symbolic", &gettext("New Virtual Machine"));
         new_vm.set_action_name(Some("win.new-vm"));
         header.pack_start(&new_vm);
+        let import = a11y::icon_button(
+            "document-open-symbolic",
+            &gettext("Import Machine from XML"),
+        );
+        import.set_action_name(Some("win.import-vm"));
+        header.pack_end(&import);
         header.set_title_widget(Some(&adw::WindowTitle::new(&gettext("Machines"), "")));
 
         // Search and filter bar.

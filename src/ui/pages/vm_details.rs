@@ -18,6 +18,7 @@ use crate::services::templates::Template;
 use crate::ui::dialogs;
 use crate::ui::vm_object::VmObject;
 use crate::ui::widgets::info_group::InfoGroup;
+use crate::ui::widgets::xml_editor::XmlEditor;
 use crate::ui::{a11y, format};
 
 #[derive(Debug)]
@@ -35,6 +36,13 @@ pub enum VmDetailsMsg {
     SaveAsTemplate,
     SaveTemplateNamed(String),
     Edit(VmEdit),
+    Delete,
+    Clone,
+    Export,
+    SaveXml(String),
+    /// The machine's XML for the editor (inactive definition, secrets kept).
+    XmlLoaded(String, Result<String, BackendError>),
+    XmlSaved(String, Result<(), BackendError>),
 }
 
 #[derive(Debug)]
@@ -44,6 +52,10 @@ pub enum VmDetailsOutput {
     Reload(String),
     Toast(String, bool),
     Edit(String, VmEdit),
+    Delete(String),
+    Clone(String),
+    Export(String),
+    SaveXml(String, String),
 }
 
 #[derive(Debug)]
@@ -66,7 +78,7 @@ pub struct VmDetailsPage {
     disks: InfoGroup,
     nics: InfoGroup,
     displays: InfoGroup,
-    xml: gtk::TextBuffer,
+    xml: Rc<XmlEditor>,
     /// The last details read, for actions that need more than the summary.
     details: Option<Box<VmDetails>>,
 }
@@ -77,7 +89,12 @@ pub struct VmDetailsWidgets {}
 fn machine_menu(root: &gtk::Box, sender: &ComponentSender<VmDetailsPage>) -> gtk::MenuButton {
     let group = gtk::gio::SimpleActionGroup::new();
     type Entry = (&'static str, fn() -> VmDetailsMsg);
-    let entries: [Entry; 1] = [("save-template", || VmDetailsMsg::SaveAsTemplate)];
+    let entries: [Entry; 4] = [
+        ("clone", || VmDetailsMsg::Clone),
+        ("save-template", || VmDetailsMsg::SaveAsTemplate),
+        ("export", || VmDetailsMsg::Export),
+        ("delete", || VmDetailsMsg::Delete),
+    ];
     for (name, msg) in entries {
         let action = gtk::gio::SimpleAction::new(name, None);
         let sender = sender.clone();
@@ -86,10 +103,17 @@ fn machine_menu(root: &gtk::Box, sender: &ComponentSender<VmDetailsPage>) -> gtk
     }
     root.insert_action_group("vm", Some(&group));
     let menu = gtk::gio::Menu::new();
-    menu.append(
+    let make = gtk::gio::Menu::new();
+    make.append(Some(&gettext("Clone…")), Some("vm.clone"));
+    make.append(
         Some(&gettext("Save as Template…")),
         Some("vm.save-template"),
     );
+    make.append(Some(&gettext("Export XML…")), Some("vm.export"));
+    menu.append_section(None, &make);
+    let danger = gtk::gio::Menu::new();
+    danger.append(Some(&gettext("Delete…")), Some("vm.delete"));
+    menu.append_section(None, &danger);
     let button = gtk::MenuButton::builder()
         .icon_name("view-more-symbolic")
         .menu_model(&menu)
@@ -218,7 +242,6 @@ impl VmDetailsPage {
             )
         }));
         self.displays.set_rows(displays);
-        self.xml.set_text(&d.xml);
     }
 }
 
@@ -368,26 +391,15 @@ impl Component for VmDetailsPage {
         content.add_named(&error, Some("error"));
         a11y::hide_other_pages(&content);
 
-        let xml = gtk::TextBuffer::new(None);
-        let xml_view = gtk::TextView::builder()
-            .buffer(&xml)
-            .editable(false)
-            .monospace(true)
-            .wrap_mode(gtk::WrapMode::None)
-            .top_margin(12)
-            .bottom_margin(12)
-            .left_margin(12)
-            .right_margin(12)
-            .build();
-        a11y::set_label(&xml_view, &gettext("Domain XML"));
-        let xml_scroll = gtk::ScrolledWindow::builder()
-            .child(&xml_view)
-            .vexpand(true)
-            .build();
-
+        let xml = {
+            let sender = sender.clone();
+            XmlEditor::new(&gettext("Domain XML"), move |text| {
+                sender.input(VmDetailsMsg::SaveXml(text))
+            })
+        };
         let page = views.add_titled(&content, Some("overview"), &gettext("Overview"));
         page.set_icon_name(Some("document-properties-symbolic"));
-        let page = views.add_titled(&xml_scroll, Some("xml"), &gettext("XML"));
+        let page = views.add_titled(&xml.root, Some("xml"), &gettext("XML"));
         page.set_icon_name(Some("text-x-generic-symbolic"));
         let switcher_bar = adw::ViewSwitcherBar::builder().stack(&views).build();
         title
@@ -427,6 +439,9 @@ impl Component for VmDetailsPage {
     fn update(&mut self, msg: VmDetailsMsg, sender: ComponentSender<Self>, _root: &gtk::Box) {
         match msg {
             VmDetailsMsg::Show(obj) => {
+                if self.uuid().as_deref() != Some(obj.summary().uuid.as_str()) {
+                    self.xml.reset("");
+                }
                 if let Some((old, handler)) = self.vm.take() {
                     old.disconnect(handler);
                 }
@@ -474,6 +489,40 @@ impl Component for VmDetailsPage {
             VmDetailsMsg::Edit(edit) => {
                 if let Some(uuid) = self.uuid() {
                     let _ = sender.output(VmDetailsOutput::Edit(uuid, edit));
+                }
+            }
+            VmDetailsMsg::Delete | VmDetailsMsg::Clone | VmDetailsMsg::Export => {
+                if let Some(uuid) = self.uuid() {
+                    let out = match msg {
+                        VmDetailsMsg::Delete => VmDetailsOutput::Delete(uuid),
+                        VmDetailsMsg::Clone => VmDetailsOutput::Clone(uuid),
+                        _ => VmDetailsOutput::Export(uuid),
+                    };
+                    let _ = sender.output(out);
+                }
+            }
+            VmDetailsMsg::SaveXml(text) => match self.uuid() {
+                Some(uuid) => {
+                    let _ = sender.output(VmDetailsOutput::SaveXml(uuid, text));
+                }
+                None => self
+                    .xml
+                    .show_error(&gettext("This machine no longer exists.")),
+            },
+            VmDetailsMsg::XmlLoaded(uuid, result) => {
+                if self.uuid().as_deref() == Some(uuid.as_str()) {
+                    match result {
+                        Ok(xml) => self.xml.set_text(&xml),
+                        Err(e) => self.xml.show_error(&e.to_string()),
+                    }
+                }
+            }
+            VmDetailsMsg::XmlSaved(uuid, result) => {
+                if self.uuid().as_deref() == Some(uuid.as_str()) {
+                    match result {
+                        Ok(()) => self.xml.saved(),
+                        Err(e) => self.xml.show_error(&e.to_string()),
+                    }
                 }
             }
             VmDetailsMsg::SaveAsTemplate => {

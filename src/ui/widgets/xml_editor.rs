@@ -159,6 +159,15 @@ impl XmlEditor {
         self.sync_buttons();
     }
 
+    /// Start over on another object: drop any edits and any error.
+    pub fn reset(&self, xml: &str) {
+        self.busy.set(false);
+        *self.original.borrow_mut() = xml.to_owned();
+        self.buffer.set_text(xml);
+        self.clear_error();
+        self.sync_buttons();
+    }
+
     /// The save worked: what is shown is now the original.
     pub fn saved(&self) {
         self.busy.set(false);
