@@ -424,29 +424,16 @@ impl App {
                 self.to_wizard(NewVmMsg::Created(r));
             }
             Event::Edited {
-                name, edit, result, ..
-            } => match result {
-                Ok(applied) => {
-                    let shown = match &edit {
-                        crate::backend::edit::VmEdit::Rename(new) => new.clone(),
-                        _ => name,
-                    };
-                    self.chrome
-                        .toast(&applied.sentence(&shown), applied.waits_for_restart());
-                }
-                Err(err) => {
-                    let text = gettext_f(
-                        "Could not change the {what} of “{name}”: {error}",
-                        &[
-                            ("what", &edit.what()),
-                            ("name", &name),
-                            ("error", &err.to_string()),
-                        ],
-                    );
-                    log::warn!("{text}");
-                    self.chrome.toast(&text, true);
-                }
-            },
+                uuid,
+                name,
+                edit,
+                result,
+            } => {
+                // Not every edit changes the list row (a description does not), so the
+                // open page reads the machine again itself.
+                sender.input(AppMsg::ReloadDetails(uuid));
+                self.on_edited(name, edit, result);
+            }
             Event::ActionDone {
                 name,
                 action,
@@ -472,6 +459,36 @@ impl App {
             | Event::XmlDefined { .. }
             | Event::Imported(_)
             | Event::Exported { .. }) => self.on_manage_event(event, sender),
+        }
+    }
+
+    fn on_edited(
+        &self,
+        name: String,
+        edit: crate::backend::edit::VmEdit,
+        result: Result<crate::backend::edit::Applied, BackendError>,
+    ) {
+        match result {
+            Ok(applied) => {
+                let shown = match &edit {
+                    crate::backend::edit::VmEdit::Rename(new) => new.clone(),
+                    _ => name,
+                };
+                self.chrome
+                    .toast(&applied.sentence(&shown), applied.waits_for_restart());
+            }
+            Err(err) => {
+                let text = gettext_f(
+                    "Could not change the {what} of “{name}”: {error}",
+                    &[
+                        ("what", &edit.what()),
+                        ("name", &name),
+                        ("error", &err.to_string()),
+                    ],
+                );
+                log::warn!("{text}");
+                self.chrome.toast(&text, true);
+            }
         }
     }
 

@@ -15,6 +15,8 @@ use crate::ui::{a11y, settings};
 
 pub struct Chrome {
     toasts: adw::ToastOverlay,
+    /// The toast on screen: a newer one replaces it rather than waiting behind it.
+    last_toast: std::cell::RefCell<Option<adw::Toast>>,
     top: gtk::Stack,
     leaflet: adw::Leaflet,
     content: gtk::Stack,
@@ -185,6 +187,7 @@ impl Chrome {
 
         Chrome {
             toasts,
+            last_toast: std::cell::RefCell::new(None),
             top,
             leaflet,
             content,
@@ -226,12 +229,18 @@ impl Chrome {
         }
     }
 
-    /// A toast; errors stay longer so there is time to read them.
+    /// A toast; errors stay longer so there is time to read them. The newest result is
+    /// shown at once (the previous toast is dismissed, not queued behind: a queue of
+    /// ten-second errors would show stale news); every message is also logged.
     pub fn toast(&self, text: &str, error: bool) {
         let toast = adw::Toast::builder()
             .title(gtk::glib::markup_escape_text(text))
             .timeout(if error { 10 } else { 3 })
             .build();
+        if let Some(previous) = self.last_toast.replace(Some(toast.clone())) {
+            previous.dismiss();
+        }
+        log::info!("toast: {text}");
         self.toasts.add_toast(toast);
     }
 

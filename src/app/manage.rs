@@ -256,6 +256,9 @@ impl App {
                 } else if result.is_ok() {
                     self.chrome.toast(&gettext("Saved"), false);
                 }
+                if result.is_ok() {
+                    sender.input(AppMsg::ReloadDetails(uuid.clone()));
+                }
                 self.details.emit(VmDetailsMsg::XmlSaved(uuid, result));
             }
             // Networks and pools get their editors with their pages.

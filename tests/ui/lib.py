@@ -319,7 +319,31 @@ class App:
                 return
         self.pointer_click(acc)
 
+    def scroll_into_view(self, acc, limit=40):
+        """Scroll the wheel over the widget's scrolled area until it is on screen, as a
+        person scrolls to a row below the fold."""
+        top = toplevel(acc)
+        if top is None:
+            return
+        _, _, _, win_h = top.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+        pane = next((a for a in _ancestors(acc) if role_of(a) == "scroll pane"), None)
+        if pane is None:
+            return
+        wid = self.x_window_of(acc)
+        ox, oy = self.window_origin(wid)
+        px, py, pw, ph = pane.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+        view_top, view_bottom = max(py, 0), min(py + ph, win_h)
+        for _ in range(limit):
+            _, y, _, h = acc.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+            if y >= view_top and y + h <= view_bottom:
+                return
+            wheel = "5" if y + h > view_bottom else "4"
+            run(["xdotool", "mousemove", "--sync", str(ox + px + pw // 2),
+                 str(oy + (view_top + view_bottom) // 2), "click", wheel])
+            time.sleep(0.05)
+
     def pointer_click(self, acc, button=1):
+        self.scroll_into_view(acc)
         x, y = self.center(acc)
         run(["xdotool", "mousemove", "--sync", str(x), str(y), "click", str(button)])
         # Keys go where the user last clicked (a dialog is its own X window, and there is

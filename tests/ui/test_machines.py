@@ -45,9 +45,11 @@ def rows(app):
 
 
 def row_state(item):
+    """The state a row shows ("Running", or "Running · prod, web" with tags)."""
     for node in lib.walk(item):
-        if lib.role_of(node) == "label" and lib.name_of(node) in STATES:
-            return lib.name_of(node)
+        state = lib.name_of(node).split(" · ")[0]
+        if lib.role_of(node) == "label" and state in STATES:
+            return state
     return None
 
 

@@ -12,9 +12,10 @@ import test_machines as tm
 TEMPLATES_TIMEOUT = 10
 
 
-def start():
+def start(uri=None):
+    """The app on `uri` (the states fixture by default) with an empty data folder."""
     data = tempfile.mkdtemp(prefix="kvmm-data-")
-    app = lib.App(uri=tm.uri(), env={"XDG_DATA_HOME": data})
+    app = lib.App(uri=uri or tm.uri(), env={"XDG_DATA_HOME": data})
     lib.wait_for(lambda: lib.name_of(app.window).startswith(tm.WINDOW_TITLE), 10, "the window")
     return app, data
 

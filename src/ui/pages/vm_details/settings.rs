@@ -246,7 +246,8 @@ impl SettingsGroup {
                 .child(&content)
                 .css_classes(["pill", "small", "tag-chip"])
                 .build();
-            a11y::set_label(&chip, &gettext_f("Remove tag “{tag}”", &[("tag", tag)]));
+            // GTK 4.8 reads the button's label after its name: "Remove tag prod".
+            a11y::set_label(&chip, &gettext("Remove tag"));
             chip.set_tooltip_text(Some(&gettext_f("Remove tag “{tag}”", &[("tag", tag)])));
             let on_edit = self.on_edit.clone();
             let tag = tag.clone();
