@@ -98,6 +98,13 @@ pub struct App {
     /// The open creation wizard, if any (one at a time).
     wizard: Option<Controller<NewVm>>,
     clone_dialog: Option<dialogs::clone_vm::CloneDialog>,
+    /// The open network or pool XML editor.
+    xml_dialog: Option<(
+        crate::backend::xml_define::XmlKind,
+        dialogs::xml_dialog::XmlDialog,
+    )>,
+    /// The machine this window just deleted (its removal needs no second message).
+    just_deleted: Option<String>,
     /// The open native file chooser (GTK does not keep it alive).
     chooser: Option<gtk::FileChooserNative>,
     store: VmStore,
@@ -141,6 +148,7 @@ impl Component for App {
             .launch(())
             .forward(sender.input_sender(), |out| match out {
                 DashboardOutput::ShowSidebar => AppMsg::ShowSidebar,
+                DashboardOutput::EditXml(kind) => AppMsg::Send(Command::ReadXml { kind }),
             });
         let machines =
             MachinesPage::builder()
@@ -197,6 +205,8 @@ impl Component for App {
             templates,
             wizard: None,
             clone_dialog: None,
+            just_deleted: None,
+            xml_dialog: None,
             chooser: None,
             store,
             conn: None,
@@ -352,6 +362,8 @@ impl App {
                     .as_ref()
                     .map(|c| c.uri().to_string())
                     .unwrap_or_default();
+                // Networks and pools for the dashboard (again after a reconnect).
+                self.send(Command::CreateOptions);
                 if !self.connected {
                     self.connected = true;
                     self.chrome.show_top("main");
@@ -396,8 +408,12 @@ impl App {
                 self.after_store_change();
             }
             Event::VmRemoved { uuid } => {
+                let deleted_here = self.just_deleted.as_deref() == Some(uuid.as_str());
                 if let Some(obj) = self.store.remove(&uuid) {
-                    if self.open_vm.as_deref() == Some(uuid.as_str()) {
+                    if self.open_vm.as_deref() == Some(uuid.as_str()) && deleted_here {
+                        // The user deleted it here: the delete's toast already says so.
+                        self.details.emit(VmDetailsMsg::Gone);
+                    } else if self.open_vm.as_deref() == Some(uuid.as_str()) {
                         self.details.emit(VmDetailsMsg::Gone);
                         let name = obj.summary().name.clone();
                         self.chrome.toast(
@@ -411,18 +427,17 @@ impl App {
             Event::Details(result) => self
                 .details
                 .emit(VmDetailsMsg::Loaded(result.map(Box::new))),
-            Event::CreateOptions(r) => self.to_wizard(NewVmMsg::Options(r)),
+            Event::CreateOptions(r) => {
+                if let Ok(options) = &r {
+                    self.dashboard
+                        .emit(DashboardMsg::Resources(Box::new(options.clone())));
+                }
+                self.to_wizard(NewVmMsg::Options(r));
+            }
             Event::ProposedXml(r) => self.to_wizard(NewVmMsg::ProposedXml(r)),
             Event::CreateProgress(step) => self.to_wizard(NewVmMsg::Progress(step)),
-            Event::Created(r) => {
-                if let Ok(vm) = &r {
-                    self.chrome.toast(
-                        &gettext_f("“{name}” was created", &[("name", &vm.name)]),
-                        false,
-                    );
-                }
-                self.to_wizard(NewVmMsg::Created(r));
-            }
+            // The wizard starts the new machine; the start's toast says the rest.
+            Event::Created(r) => self.to_wizard(NewVmMsg::Created(r)),
             Event::Edited {
                 uuid,
                 name,

@@ -355,7 +355,7 @@ fn clone_refuses_bad_names_and_impossible_choices_before_doing_anything() {
     let before = (domain_names(&conn), volumes(&conn, "default"));
     let cases: [(CloneRequest, &str); 8] = [
         (request(ALPHA, "", &[]), "name"),
-        (request(ALPHA, "has space", &[]), "U+0020"),
+        (request(ALPHA, "has space", &[]), "a space"),
         (request(ALPHA, ".hidden", &[]), "start"),
         (request(ALPHA, "a/b", &[]), "“/”"),
         (request(ALPHA, &"n".repeat(65), &[]), "64"),

@@ -13,7 +13,7 @@ use super::{App, AppMsg};
 use crate::backend::xml_define::XmlKind;
 use crate::backend::{Command, Event};
 use crate::i18n::{gettext_f, ngettext_f};
-use crate::ui::dialogs::{clone_vm, delete_vm};
+use crate::ui::dialogs::{clone_vm, delete_vm, xml_dialog};
 use crate::ui::pages::vm_details::VmDetailsMsg;
 
 /// Largest XML file imported (a domain definition is a few KiB).
@@ -133,8 +133,9 @@ impl App {
             Event::DeletePlan(Err(e)) | Event::ClonePlan(Err(e)) => {
                 self.chrome.toast(&e.to_string(), true)
             }
-            Event::Deleted { name, result, .. } => match result {
+            Event::Deleted { uuid, name, result } => match result {
                 Ok(outcome) => {
+                    self.just_deleted = Some(uuid);
                     let mut text = gettext_f("“{name}” was deleted", &[("name", &name)]);
                     if !outcome.deleted.is_empty() {
                         text.push_str(" · ");
@@ -261,8 +262,53 @@ impl App {
                 }
                 self.details.emit(VmDetailsMsg::XmlSaved(uuid, result));
             }
-            // Networks and pools get their editors with their pages.
-            Event::Xml { .. } | Event::XmlDefined { .. } => {}
+            // Networks and pools: the editor window.
+            Event::Xml { kind, result } => match result {
+                Ok(xml) => {
+                    let name = match &kind {
+                        XmlKind::Network { name } | XmlKind::Pool { name } => name.clone(),
+                        XmlKind::Domain { uuid } => uuid.clone(),
+                    };
+                    let title = match &kind {
+                        XmlKind::Network { .. } => {
+                            gettext_f("Network “{name}”", &[("name", &name)])
+                        }
+                        _ => gettext_f("Storage Pool “{name}”", &[("name", &name)]),
+                    };
+                    let input = sender.input_sender().clone();
+                    let k = kind.clone();
+                    let dialog = xml_dialog::show(
+                        self.window.upcast_ref(),
+                        &title,
+                        &gettext("XML"),
+                        &xml,
+                        move |text| {
+                            input.emit(AppMsg::Send(Command::DefineXml {
+                                kind: k.clone(),
+                                xml: text,
+                            }))
+                        },
+                    );
+                    self.xml_dialog = Some((kind, dialog));
+                }
+                Err(e) => self.chrome.toast(&e.to_string(), true),
+            },
+            Event::XmlDefined { kind, result } => {
+                if let Some((open, dialog)) = &self.xml_dialog {
+                    if *open == kind {
+                        match &result {
+                            Ok(()) => {
+                                dialog.editor.saved();
+                                self.chrome.toast(&gettext("Saved"), false);
+                            }
+                            Err(e) => dialog.editor.show_error(&e.to_string()),
+                        }
+                    }
+                }
+                if result.is_ok() {
+                    self.send(Command::CreateOptions);
+                }
+            }
             other => log::debug!("not a manage event: {other:?}"),
         }
     }

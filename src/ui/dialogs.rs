@@ -11,3 +11,4 @@ pub mod preferences;
 pub mod prompt;
 pub mod shortcuts;
 pub mod template_editor;
+pub mod xml_dialog;

@@ -1,5 +1,6 @@
 //! Reusable GTK widgets.
 
+pub mod host_objects;
 pub mod info_group;
 pub mod vm_row;
 pub mod xml_editor;

@@ -69,7 +69,7 @@ def test_iso_to_running_machine():
     app.find(name="New 20 GiB disk in pool \u201cdefault\u201d")
     next_(app, "Create")
     # The machine's page opens; it is running (started after creation) with 3 vCPUs.
-    app.find(name="\u201cnew-debian\u201d was created")
+    app.find(name="\u201cnew-debian\u201d started")
     tm.wait_details_state(app, "Running")
     spin = app.find("spin button", "vCPUs")
     lib.wait_for(lambda: lib.text_of_entry(spin) == "3", 10, "3 vCPUs on the new machine's page")
@@ -153,7 +153,7 @@ def test_customise_xml_before_install():
     step(app, "Customise the Configuration")
     app.click(lib.dialog_button(app, "Revert"))
     next_(app, "Create")
-    app.find(name="\u201ccustom-xml\u201d was created")
+    app.find(name="\u201ccustom-xml\u201d started")
 
 
 def test_new_machine_from_a_template_whose_network_is_gone():
@@ -191,4 +191,4 @@ def test_new_machine_from_a_template_whose_network_is_gone():
     lib.wait_for(lambda: lib.text_of_entry(name).startswith("Web"), 5, "a name from the template")
     app.type_into(name, "from-template")
     next_(app, "Create")
-    app.find(name="\u201cfrom-template\u201d was created")
+    app.find(name="\u201cfrom-template\u201d started")

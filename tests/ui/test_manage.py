@@ -140,3 +140,30 @@ def test_xml_editor_shows_errors_inline():
     err = app.find(role="label", name=re.compile(r"([Ll]ine \d+|XML)"))
     app.click(app.find("push button", "Revert"))
     lib.wait_for(lambda: "<broken>" not in lib.text_of_entry(view), 5, "the text reverted")
+
+
+def test_network_and_pool_xml_editors():
+    app, _ = tt.start()
+    app.pointer_click(app.find("list item", "Dashboard"))
+    for button, title in (("Edit the XML of \u201cisolated\u201d", "Network \u201cisolated\u201d"),
+                          ("Edit the XML of \u201cdata\u201d", "Storage Pool \u201cdata\u201d")):
+        app.click(app.find("push button", button))
+        app.focus_titled(title)
+        view = app.find(name="XML", role="text")
+        lib.wait_for(lambda: "<name>" in lib.text_of_entry(view), 10, "the XML")
+        # Renaming through the XML would define a second object: refused inline.
+        text = lib.text_of_entry(view)
+        name = re.search(r"<name>([^<]+)</name>", text).group(1)
+        line = next(i for i, l in enumerate(text.split("\n")) if f"<name>{name}</name>" in l)
+        app.pointer_click(view)
+        app.key("ctrl+Home", *(["Down"] * line), "End", *(["Left"] * len("</name>")))
+        lib.run(["xdotool", "type", "--delay", "10", "--", "-x"])
+        lib.wait_for(lambda: f"<name>{name}-x</name>" in lib.text_of_entry(view), 5, "the edit")
+        save = lib.dialog_button(app, "Save")
+        lib.wait_for(lambda: lib.is_sensitive(save), 5, "Save after an edit")
+        app.click(save)
+        app.find(role="label", name=re.compile(r"name", re.I))
+        app.click(lib.dialog_button(app, "Revert"))
+        lib.wait_for(lambda: f"<name>{name}</name>" in lib.text_of_entry(view), 5, "reverted")
+        app.key("Escape")
+        app.absent(name=title)

@@ -4,8 +4,13 @@ use adw::prelude::*;
 use gettextrs::gettext;
 use relm4::prelude::*;
 
+use std::rc::Rc;
+
+use crate::backend::create::CreateOptions;
+use crate::backend::xml_define::XmlKind;
 use crate::backend::{HostInfo, VmState};
 use crate::i18n::{gettext_f, ngettext_f};
+use crate::ui::widgets::host_objects::HostObjects;
 use crate::ui::widgets::info_group::InfoGroup;
 use crate::ui::{a11y, format};
 
@@ -13,12 +18,15 @@ use crate::ui::{a11y, format};
 pub enum DashboardMsg {
     Host(Box<HostInfo>),
     Counts(Vec<(VmState, usize)>),
+    /// The host's networks and pools (what the creation wizard is offered too).
+    Resources(Box<CreateOptions>),
     Folded(bool),
 }
 
 #[derive(Debug)]
 pub enum DashboardOutput {
     ShowSidebar,
+    EditXml(XmlKind),
 }
 
 pub struct DashboardPage {
@@ -29,6 +37,8 @@ pub struct DashboardPage {
     memory: InfoGroup,
     memory_bar: gtk::LevelBar,
     machines: InfoGroup,
+    networks: HostObjects,
+    pools: HostObjects,
 }
 
 pub struct DashboardWidgets {}
@@ -49,9 +59,12 @@ impl Component for DashboardPage {
         let header = adw::HeaderBar::new();
         let back = a11y::icon_button("go-previous-symbolic", &gettext("Back"));
         back.set_visible(false);
-        back.connect_clicked(move |_| {
-            let _ = sender.output(DashboardOutput::ShowSidebar);
-        });
+        {
+            let sender = sender.clone();
+            back.connect_clicked(move |_| {
+                let _ = sender.output(DashboardOutput::ShowSidebar);
+            });
+        }
         header.pack_start(&back);
         let title = adw::WindowTitle::new(&gettext("Dashboard"), "");
         header.set_title_widget(Some(&title));
@@ -69,6 +82,14 @@ impl Component for DashboardPage {
         memory_bar.set_width_request(160);
         memory_bar.set_valign(gtk::Align::Center);
         let machines = InfoGroup::new(&gettext("Virtual Machines"));
+        let edit: Rc<dyn Fn(XmlKind)> = {
+            let sender = sender.clone();
+            Rc::new(move |kind| {
+                let _ = sender.output(DashboardOutput::EditXml(kind));
+            })
+        };
+        let networks = HostObjects::new(&gettext("Virtual Networks"), edit.clone());
+        let pools = HostObjects::new(&gettext("Storage Pools"), edit);
 
         let column = gtk::Box::builder()
             .orientation(gtk::Orientation::Vertical)
@@ -81,6 +102,8 @@ impl Component for DashboardPage {
         for g in [&host, &cpu, &memory, &machines] {
             column.append(g.widget());
         }
+        column.append(networks.widget());
+        column.append(pools.widget());
         let clamp = adw::Clamp::builder()
             .maximum_size(720)
             .child(&column)
@@ -101,6 +124,8 @@ impl Component for DashboardPage {
             memory,
             memory_bar,
             machines,
+            networks,
+            pools,
         };
         model.show_host(&HostInfo::default());
         model.show_counts(&[]);
@@ -114,6 +139,7 @@ impl Component for DashboardPage {
         match msg {
             DashboardMsg::Host(host) => self.show_host(&host),
             DashboardMsg::Counts(counts) => self.show_counts(&counts),
+            DashboardMsg::Resources(options) => self.show_resources(&options),
             DashboardMsg::Folded(folded) => self.back.set_visible(folded),
         }
     }
@@ -191,6 +217,66 @@ impl DashboardPage {
                 "{percent}% used",
                 &[("percent", &format!("{:.0}", fraction * 100.0))],
             ),
+        );
+    }
+
+    fn show_resources(&self, o: &CreateOptions) {
+        let running = |active: bool| {
+            if active {
+                gettext("running")
+            } else {
+                gettext("not running")
+            }
+        };
+        self.networks.set_rows(
+            o.networks
+                .iter()
+                .map(|n| {
+                    let summary = [n.mode.clone(), n.bridge.clone(), running(n.active)]
+                        .into_iter()
+                        .filter(|s| !s.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" · ");
+                    (
+                        n.name.clone(),
+                        summary,
+                        XmlKind::Network {
+                            name: n.name.clone(),
+                        },
+                    )
+                })
+                .collect(),
+        );
+        self.pools.set_rows(
+            o.pools
+                .iter()
+                .map(|p| {
+                    let mut parts = vec![p.kind.clone(), p.path.clone()];
+                    if p.active {
+                        parts.push(gettext_f(
+                            "{free} free of {size}",
+                            &[
+                                ("free", &format::bytes(p.available_bytes)),
+                                ("size", &format::bytes(p.capacity_bytes)),
+                            ],
+                        ));
+                    } else {
+                        parts.push(running(false));
+                    }
+                    let summary = parts
+                        .into_iter()
+                        .filter(|s| !s.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" · ");
+                    (
+                        p.name.clone(),
+                        summary,
+                        XmlKind::Pool {
+                            name: p.name.clone(),
+                        },
+                    )
+                })
+                .collect(),
         );
     }
 

@@ -1,0 +1,63 @@
+//! A titled list of host objects (virtual networks, storage pools) with a one-line
+//! summary each and an "Edit XML" button.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use adw::prelude::*;
+use gettextrs::gettext;
+
+use crate::backend::xml_define::XmlKind;
+use crate::i18n::gettext_f;
+use crate::ui::a11y;
+
+pub struct HostObjects {
+    group: adw::PreferencesGroup,
+    rows: RefCell<Vec<adw::ActionRow>>,
+    on_edit: Rc<dyn Fn(XmlKind)>,
+}
+
+impl HostObjects {
+    pub fn new(title: &str, on_edit: Rc<dyn Fn(XmlKind)>) -> HostObjects {
+        HostObjects {
+            group: adw::PreferencesGroup::builder().title(title).build(),
+            rows: RefCell::new(Vec::new()),
+            on_edit,
+        }
+    }
+
+    pub fn widget(&self) -> &adw::PreferencesGroup {
+        &self.group
+    }
+
+    /// Replaces the rows: (name, summary, which XML).
+    pub fn set_rows(&self, rows: Vec<(String, String, XmlKind)>) {
+        for row in self.rows.borrow_mut().drain(..) {
+            self.group.remove(&row);
+        }
+        let mut new_rows = Vec::new();
+        if rows.is_empty() {
+            let row = adw::ActionRow::builder().title(gettext("None")).build();
+            self.group.add(&row);
+            new_rows.push(row);
+        }
+        for (name, summary, kind) in rows {
+            let row = adw::ActionRow::builder()
+                .title(gtk::glib::markup_escape_text(&name).as_str())
+                .subtitle(gtk::glib::markup_escape_text(&summary).as_str())
+                .build();
+            let edit = a11y::icon_button(
+                "text-x-generic-symbolic",
+                &gettext_f("Edit the XML of “{name}”", &[("name", &name)]),
+            );
+            edit.add_css_class("flat");
+            edit.set_valign(gtk::Align::Center);
+            let on_edit = self.on_edit.clone();
+            edit.connect_clicked(move |_| on_edit(kind.clone()));
+            row.add_suffix(&edit);
+            self.group.add(&row);
+            new_rows.push(row);
+        }
+        self.rows.replace(new_rows);
+    }
+}
