@@ -13,6 +13,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
+import test_create as create  # noqa: E402
 import test_machines as ui  # noqa: E402
 
 OUT = os.path.join(lib.REPO, "build", "screenshots")
@@ -59,9 +60,36 @@ def pages(app):
     def welcome():
         app.find("push button", "Open Demo Connection")
 
+    def templates():
+        open_sidebar(app, "Templates")
+        app.find(name="No Templates")
+
+    def menu_dialog(vm, item, heading):
+        machines()
+        ui.open_details(app, ui.search(app, vm))
+        lib.menu_item(app, "Machine Menu", item)
+        app.find(name=heading)
+
+    def new_vm(steps):
+        machines()
+        app.click(app.find("push button", "New Virtual Machine"))
+        app.focus_titled("New Virtual Machine")
+        entry = app.find(lib.ENTRY, "ISO file")
+        if steps:
+            app.type_into(entry, create.make_iso())
+        for _ in range(steps):
+            create.next_(app)
+        time.sleep(0.5)
+
     return [("dashboard", dashboard), ("machines", machines), ("details", details),
             ("details-xml", xml), ("force-off-dialog", force_off_dialog),
-            ("welcome", welcome)]
+            ("welcome", welcome), ("templates", templates),
+            ("new-vm-source", lambda: new_vm(0)), ("new-vm-os", lambda: new_vm(1)),
+            ("new-vm-summary", lambda: new_vm(5)),
+            ("delete-dialog", lambda: menu_dialog("build-off", "Delete…",
+                                                  "Delete \u201cbuild-off\u201d?")),
+            ("clone-dialog", lambda: menu_dialog("build-off", "Clone…",
+                                                 "Name of the clone"))]
 
 
 # Pages shown on another connection than the fixture: the welcome page appears when the
