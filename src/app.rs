@@ -534,6 +534,9 @@ impl App {
                 NewVmOutput::Open(uuid) => AppMsg::OpenVm(uuid),
                 NewVmOutput::Closed => AppMsg::WizardClosed,
             });
+        // Sized once it is transient for the main window (never wider than it).
+        dialogs::fit_to_parent(wizard.widget(), 640, 640);
+        wizard.widget().present();
         self.wizard = Some(wizard);
     }
 

@@ -67,9 +67,9 @@ pub fn show(parent: &gtk::Window, d: &VmDetails, on_save: impl Fn(Vec<BootDevice
     let window = adw::Window::builder()
         .transient_for(parent)
         .modal(true)
-        .default_width(420)
         .title(gettext("Boot Order"))
         .build();
+    crate::ui::dialogs::fit_to_parent(&window, 420, -1);
     let cancel = gtk::Button::with_label(&gettext("Cancel"));
     let save = gtk::Button::builder()
         .label(gettext("Save"))

@@ -78,9 +78,9 @@ pub fn show(
     let window = adw::Window::builder()
         .transient_for(parent)
         .modal(true)
-        .default_width(480)
         .title(gettext_f("Clone “{name}”", &[("name", &plan.source_name)]))
         .build();
+    crate::ui::dialogs::fit_to_parent(&window, 480, -1);
     let cancel = gtk::Button::with_label(&gettext("Cancel"));
     let clone_button = gtk::Button::builder()
         .label(gettext("Clone"))

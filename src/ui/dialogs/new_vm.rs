@@ -887,8 +887,6 @@ impl Component for NewVm {
     fn init_root() -> adw::Window {
         adw::Window::builder()
             .modal(true)
-            .default_width(640)
-            .default_height(640)
             .title(gettext("New Virtual Machine"))
             .build()
     }
@@ -1004,6 +1002,8 @@ impl Component for NewVm {
         let stack = gtk::Stack::builder()
             .transition_type(gtk::StackTransitionType::SlideLeftRight)
             .vexpand(true)
+            // Each step only as wide as it needs: the wizard fits a phone-sized window.
+            .hhomogeneous(false)
             .build();
         stack.add_named(&source.page, Some("source"));
         stack.add_named(&os.page, Some("os"));
@@ -1065,7 +1065,6 @@ impl Component for NewVm {
         };
         model.set_chosen_os(None);
         model.show_step(Step::Source);
-        window.present();
         ComponentParts {
             model,
             widgets: NewVmWidgets {},

@@ -68,9 +68,9 @@ pub fn show(
     let window = adw::Window::builder()
         .transient_for(parent)
         .modal(true)
-        .default_width(480)
         .title(gettext("Edit Template"))
         .build();
+    crate::ui::dialogs::fit_to_parent(&window, 480, -1);
     let cancel = gtk::Button::with_label(&gettext("Cancel"));
     let save = gtk::Button::builder()
         .label(gettext("Save"))

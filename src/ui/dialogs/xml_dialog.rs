@@ -31,10 +31,9 @@ pub fn show(
     let window = adw::Window::builder()
         .transient_for(parent)
         .modal(true)
-        .default_width(720)
-        .default_height(600)
         .title(title)
         .build();
+    crate::ui::dialogs::fit_to_parent(&window, 720, 600);
     let header = adw::HeaderBar::new();
     let editor = XmlEditor::new(accessible_name, on_save);
     editor.reset(xml);
