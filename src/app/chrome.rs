@@ -235,7 +235,7 @@ impl Chrome {
     pub fn toast(&self, text: &str, error: bool) {
         let toast = adw::Toast::builder()
             .title(gtk::glib::markup_escape_text(text))
-            .timeout(if error { 10 } else { 3 })
+            .timeout(if error { 10 } else { 5 })
             .build();
         if let Some(previous) = self.last_toast.replace(Some(toast.clone())) {
             previous.dismiss();
