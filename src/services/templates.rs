@@ -235,25 +235,7 @@ impl Database {
     pub fn add_template(&self, t: &Template) -> Result<Template, StoreError> {
         t.validate()?;
         let conn = self.lock();
-        let (kind, net) = t.network_columns();
-        let stamp = now();
-        let res = conn.execute(
-            "INSERT INTO templates (name, description, os_id, vcpus, memory_kib, disk_bytes,
-                 network_kind, network_name, firmware, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-            params![
-                t.name.trim(),
-                t.description,
-                t.os_id,
-                t.vcpus,
-                t.memory_kib as i64,
-                t.disk_bytes.map(|b| b as i64),
-                kind,
-                net,
-                firmware_key(t.firmware),
-                stamp,
-            ],
-        );
+        let res = insert(&conn, t, t.name.trim());
         match res {
             Ok(_) => {}
             Err(e) if is_unique_violation(&e) => return Err(duplicate(t.name.trim())),
@@ -368,25 +350,7 @@ impl Database {
                 name = format!("{wanted} {n}");
                 n += 1;
             }
-            let (kind, net) = t.network_columns();
-            let stamp = now();
-            tx.execute(
-                "INSERT INTO templates (name, description, os_id, vcpus, memory_kib, disk_bytes,
-                     network_kind, network_name, firmware, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-                params![
-                    name,
-                    t.description,
-                    t.os_id,
-                    t.vcpus,
-                    t.memory_kib as i64,
-                    t.disk_bytes.map(|b| b as i64),
-                    kind,
-                    net,
-                    firmware_key(t.firmware),
-                    stamp,
-                ],
-            )?;
+            insert(&tx, t, &name)?;
             if name == wanted {
                 report.added.push(name);
             } else {
@@ -396,6 +360,28 @@ impl Database {
         tx.commit()?;
         Ok(report)
     }
+}
+
+/// Store `t` under `name` (its own, or the one an import chose), stamped now.
+fn insert(conn: &rusqlite::Connection, t: &Template, name: &str) -> rusqlite::Result<usize> {
+    let (kind, net) = t.network_columns();
+    conn.execute(
+        "INSERT INTO templates (name, description, os_id, vcpus, memory_kib, disk_bytes,
+             network_kind, network_name, firmware, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+        params![
+            name,
+            t.description,
+            t.os_id,
+            t.vcpus,
+            t.memory_kib as i64,
+            t.disk_bytes.map(|b| b as i64),
+            kind,
+            net,
+            firmware_key(t.firmware),
+            now(),
+        ],
+    )
 }
 
 fn firmware_key(f: TemplateFirmware) -> &'static str {
