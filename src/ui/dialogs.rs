@@ -30,3 +30,26 @@ pub fn fit_to_parent(window: &impl gtk::prelude::IsA<gtk::Window>, width: i32, h
     }
     window.set_default_size(w, h);
 }
+
+/// A dialog's header bar: Cancel at the start (it closes `window`) and the suggested
+/// action, labelled `accept`, at the end; both named for screen readers. Returns the bar
+/// and the action button for the caller to connect.
+pub fn action_header(window: &adw::Window, accept: &str) -> (adw::HeaderBar, gtk::Button) {
+    use gtk::prelude::*;
+    let cancel = gtk::Button::with_label(&gettextrs::gettext("Cancel"));
+    let action = gtk::Button::builder()
+        .label(accept)
+        .css_classes(["suggested-action"])
+        .build();
+    crate::ui::a11y::set_label(&cancel, &gettextrs::gettext("Cancel"));
+    crate::ui::a11y::set_label(&action, accept);
+    let header = adw::HeaderBar::builder()
+        .show_start_title_buttons(false)
+        .show_end_title_buttons(false)
+        .build();
+    header.pack_start(&cancel);
+    header.pack_end(&action);
+    let window = window.clone();
+    cancel.connect_clicked(move |_| window.close());
+    (header, action)
+}

@@ -70,19 +70,7 @@ pub fn show(parent: &gtk::Window, d: &VmDetails, on_save: impl Fn(Vec<BootDevice
         .title(gettext("Boot Order"))
         .build();
     crate::ui::dialogs::fit_to_parent(&window, 420, -1);
-    let cancel = gtk::Button::with_label(&gettext("Cancel"));
-    let save = gtk::Button::builder()
-        .label(gettext("Save"))
-        .css_classes(["suggested-action"])
-        .build();
-    a11y::set_label(&cancel, &gettext("Cancel"));
-    a11y::set_label(&save, &gettext("Save"));
-    let header = adw::HeaderBar::builder()
-        .show_start_title_buttons(false)
-        .show_end_title_buttons(false)
-        .build();
-    header.pack_start(&cancel);
-    header.pack_end(&save);
+    let (header, save) = crate::ui::dialogs::action_header(&window, &gettext("Save"));
     let list = gtk::ListBox::builder()
         .css_classes(["boxed-list"])
         .selection_mode(gtk::SelectionMode::None)
@@ -183,10 +171,6 @@ pub fn show(parent: &gtk::Window, d: &VmDetails, on_save: impl Fn(Vec<BootDevice
     }
     if let Some(f) = rebuild.borrow().as_ref() {
         f();
-    }
-    {
-        let window = window.clone();
-        cancel.connect_clicked(move |_| window.close());
     }
     {
         let window = window.clone();

@@ -81,19 +81,7 @@ pub fn show(
         .title(gettext_f("Clone “{name}”", &[("name", &plan.source_name)]))
         .build();
     crate::ui::dialogs::fit_to_parent(&window, 480, -1);
-    let cancel = gtk::Button::with_label(&gettext("Cancel"));
-    let clone_button = gtk::Button::builder()
-        .label(gettext("Clone"))
-        .css_classes(["suggested-action"])
-        .build();
-    a11y::set_label(&cancel, &gettext("Cancel"));
-    a11y::set_label(&clone_button, &gettext("Clone"));
-    let header = adw::HeaderBar::builder()
-        .show_start_title_buttons(false)
-        .show_end_title_buttons(false)
-        .build();
-    header.pack_start(&cancel);
-    header.pack_end(&clone_button);
+    let (header, clone_button) = crate::ui::dialogs::action_header(&window, &gettext("Clone"));
 
     let name = adw::EntryRow::builder()
         .title(gettext("Name of the clone"))
@@ -197,10 +185,6 @@ pub fn show(
         error: error.clone(),
         clone_button: clone_button.clone(),
     };
-    {
-        let window = window.clone();
-        cancel.connect_clicked(move |_| window.close());
-    }
     let source_uuid = plan.source_uuid.clone();
     let on_clone = Rc::new(on_clone);
     {

@@ -71,17 +71,7 @@ pub fn show(
         .title(gettext("Edit Template"))
         .build();
     crate::ui::dialogs::fit_to_parent(&window, 480, -1);
-    let cancel = gtk::Button::with_label(&gettext("Cancel"));
-    let save = gtk::Button::builder()
-        .label(gettext("Save"))
-        .css_classes(["suggested-action"])
-        .build();
-    let header = adw::HeaderBar::builder()
-        .show_start_title_buttons(false)
-        .show_end_title_buttons(false)
-        .build();
-    header.pack_start(&cancel);
-    header.pack_end(&save);
+    let (header, save) = crate::ui::dialogs::action_header(&window, &gettext("Save"));
 
     let name = adw::EntryRow::builder()
         .title(gettext("Name"))
@@ -223,10 +213,6 @@ pub fn show(
         error,
         save: save.clone(),
     };
-    {
-        let window = window.clone();
-        cancel.connect_clicked(move |_| window.close());
-    }
     let base = template.clone();
     let on_save = Rc::new(on_save);
     {
@@ -261,8 +247,6 @@ pub fn show(
             on_save(&editor, edited);
         });
     }
-    a11y::set_label(&cancel, &gettext("Cancel"));
-    a11y::set_label(&save, &gettext("Save"));
     window.present();
     editor
 }
