@@ -474,6 +474,7 @@ impl App {
             | Event::XmlDefined { .. }
             | Event::Imported(_)
             | Event::Exported { .. }) => self.on_manage_event(event, sender),
+            Event::Storage(_) | Event::Network(_) | Event::PortForward(_) => {}
         }
     }
 

@@ -86,6 +86,7 @@ impl Worker {
                 }
                 // Stale notices from the old connection, refreshes (the reconnect sends a
                 // fresh list anyway) and test hooks have nothing to act on.
+                Msg::Cmd(Command::Storage(_) | Command::Network(_) | Command::PortForward(_)) => {}
                 Msg::Cmd(Command::Refresh) | Msg::Notice(_) | Msg::Exec(_) | Msg::SimulateClose => {
                 }
             }

@@ -73,6 +73,9 @@ pub enum Command {
     /// Create a machine: zero or more [`Event::CreateProgress`], then `VmChanged` for the
     /// new machine and [`Event::Created`] (or just `Created` with the error).
     Create { plan: Box<CreatePlan> },
+    Storage(super::storage::StorageCommand),
+    Network(super::networks::NetworkCommand),
+    PortForward(super::portfwd::PortForwardCommand),
 }
 
 /// What a worker tells the UI, through the sink closure given to [`ConnectionHandle::spawn`].
@@ -139,6 +142,9 @@ pub enum Event {
     ProposedXml(Result<String, BackendError>),
     CreateProgress(CreateStep),
     Created(Result<VmSummary, BackendError>),
+    Storage(super::storage::StorageEvent),
+    Network(super::networks::NetworkEvent),
+    PortForward(super::portfwd::PortForwardEvent),
 }
 
 /// A closure run on the worker's connection (tests and diagnostics).
@@ -340,6 +346,7 @@ impl Worker {
                     | Command::ProposeXml { .. }
                     | Command::Create { .. }),
                 ) => self.creation(link, cmd),
+                Msg::Cmd(Command::Storage(_) | Command::Network(_) | Command::PortForward(_)) => None,
                 Msg::Notice(Notice::Lifecycle {
                     uuid,
                     event,
