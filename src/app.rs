@@ -17,6 +17,8 @@ use crate::ui::dialogs;
 use crate::ui::dialogs::new_vm::{NewVm, NewVmInit, NewVmMsg, NewVmOutput};
 use crate::ui::pages::dashboard::{DashboardMsg, DashboardOutput, DashboardPage};
 use crate::ui::pages::machines::{MachinesMsg, MachinesOutput, MachinesPage};
+use crate::ui::pages::networks::{NetworksMsg, NetworksOutput, NetworksPage};
+use crate::ui::pages::storage::{StorageMsg, StorageOutput, StoragePage};
 use crate::ui::pages::templates::{TemplatesMsg, TemplatesOutput, TemplatesPage};
 use crate::ui::pages::vm_details::{VmDetailsMsg, VmDetailsOutput, VmDetailsPage};
 use crate::ui::pages::welcome::{WelcomeMsg, WelcomeOutput, WelcomePage};
@@ -33,19 +35,51 @@ pub struct AppInit {
 pub enum Page {
     Dashboard,
     Machines,
+    Storage,
+    Networks,
     Templates,
 }
 
 impl Page {
     /// In sidebar order.
-    pub const ALL: [Page; 3] = [Page::Dashboard, Page::Machines, Page::Templates];
+    pub const ALL: [Page; 5] = [
+        Page::Dashboard,
+        Page::Machines,
+        Page::Storage,
+        Page::Networks,
+        Page::Templates,
+    ];
 
     /// The content stack's name for the page.
     pub fn id(self) -> &'static str {
         match self {
             Page::Dashboard => "dashboard",
             Page::Machines => "machines",
+            Page::Storage => "storage",
+            Page::Networks => "networks",
             Page::Templates => "templates",
+        }
+    }
+
+    /// The sidebar's label.
+    pub fn title(self) -> String {
+        match self {
+            Page::Dashboard => gettext("Dashboard"),
+            Page::Machines => gettext("Machines"),
+            Page::Storage => gettext("Storage"),
+            Page::Networks => gettext("Networks"),
+            Page::Templates => gettext("Templates"),
+        }
+    }
+
+    /// The sidebar's icon.
+    pub fn icon(self) -> &'static str {
+        match self {
+            Page::Dashboard => "network-server-symbolic",
+            Page::Machines => "computer-symbolic",
+            Page::Storage => "drive-harddisk-symbolic",
+            Page::Networks => "network-workgroup-symbolic",
+            Page::Templates => "folder-templates-symbolic",
         }
     }
 }
@@ -95,6 +129,8 @@ pub struct App {
     machines: Controller<MachinesPage>,
     details: Controller<VmDetailsPage>,
     templates: Controller<TemplatesPage>,
+    storage: Controller<StoragePage>,
+    networks: Controller<NetworksPage>,
     /// The open creation wizard, if any (one at a time).
     wizard: Option<Controller<NewVm>>,
     clone_dialog: Option<dialogs::clone_vm::CloneDialog>,
@@ -184,14 +220,35 @@ impl Component for App {
                 TemplatesOutput::ShowSidebar => AppMsg::ShowSidebar,
             });
 
+        let storage = StoragePage::builder()
+            .launch(())
+            .forward(sender.input_sender(), |out| match out {
+                StorageOutput::Send(cmd) => AppMsg::Send(cmd),
+                StorageOutput::Toast(text, error) => AppMsg::Toast(text, error),
+                StorageOutput::ShowSidebar => AppMsg::ShowSidebar,
+                StorageOutput::EditXml(kind) => AppMsg::Send(Command::ReadXml { kind }),
+            });
+        let networks = NetworksPage::builder()
+            .launch(())
+            .forward(sender.input_sender(), |out| match out {
+                NetworksOutput::Send(cmd) => AppMsg::Send(cmd),
+                NetworksOutput::Toast(text, error) => AppMsg::Toast(text, error),
+                NetworksOutput::ShowSidebar => AppMsg::ShowSidebar,
+                NetworksOutput::EditXml(kind) => AppMsg::Send(Command::ReadXml { kind }),
+            });
+
         let chrome = chrome::Chrome::build(
             &window,
             &sender,
             welcome.widget(),
-            dashboard.widget(),
-            machines.widget(),
-            details.widget(),
-            templates.widget(),
+            &[
+                ("dashboard", dashboard.widget()),
+                ("machines", machines.widget()),
+                ("details", details.widget()),
+                ("storage", storage.widget()),
+                ("networks", networks.widget()),
+                ("templates", templates.widget()),
+            ],
         );
         actions::install(&window, &sender);
 
@@ -203,6 +260,8 @@ impl Component for App {
             machines,
             details,
             templates,
+            storage,
+            networks,
             wizard: None,
             clone_dialog: None,
             just_deleted: None,
@@ -311,6 +370,8 @@ impl Component for App {
                 self.dashboard.emit(DashboardMsg::Folded(folded));
                 self.machines.emit(MachinesMsg::Folded(folded));
                 self.templates.emit(TemplatesMsg::Folded(folded));
+                self.storage.emit(StorageMsg::Folded(folded));
+                self.networks.emit(NetworksMsg::Folded(folded));
             }
             AppMsg::Preferences => dialogs::preferences::show(self.window.upcast_ref()),
             AppMsg::Shortcuts => dialogs::shortcuts::show(self.window.upcast_ref()),
@@ -429,6 +490,8 @@ impl App {
                 .emit(VmDetailsMsg::Loaded(result.map(Box::new))),
             Event::CreateOptions(r) => {
                 if let Ok(options) = &r {
+                    self.networks
+                        .emit(NetworksMsg::Bridges(options.bridges.clone()));
                     self.dashboard
                         .emit(DashboardMsg::Resources(Box::new(options.clone())));
                 }
@@ -474,7 +537,9 @@ impl App {
             | Event::XmlDefined { .. }
             | Event::Imported(_)
             | Event::Exported { .. }) => self.on_manage_event(event, sender),
-            Event::Storage(_) | Event::Network(_) | Event::PortForward(_) => {}
+            Event::Storage(e) => self.storage.emit(StorageMsg::Event(e)),
+            Event::Network(e) => self.networks.emit(NetworksMsg::Network(e)),
+            Event::PortForward(e) => self.networks.emit(NetworksMsg::PortForward(e)),
         }
     }
 
@@ -583,8 +648,11 @@ impl App {
         self.open_vm = None;
         self.chrome.select_sidebar(page);
         self.chrome.show_content(page.id());
-        if page == Page::Templates {
-            self.templates.emit(TemplatesMsg::Reload);
+        match page {
+            Page::Templates => self.templates.emit(TemplatesMsg::Reload),
+            Page::Storage => self.storage.emit(StorageMsg::Shown),
+            Page::Networks => self.networks.emit(NetworksMsg::Shown),
+            _ => {}
         }
     }
 

@@ -63,10 +63,7 @@ impl Chrome {
         window: &adw::ApplicationWindow,
         sender: &ComponentSender<App>,
         welcome: &gtk::Box,
-        dashboard: &gtk::Box,
-        machines: &gtk::Box,
-        details: &gtk::Box,
-        templates: &gtk::Box,
+        pages: &[(&str, &gtk::Box)],
     ) -> Chrome {
         if config::is_devel() {
             window.add_css_class("devel");
@@ -97,15 +94,9 @@ impl Chrome {
             .vexpand(true)
             .build();
         a11y::set_label(&sidebar, &gettext("Pages"));
-        sidebar.append(&sidebar_row(
-            "network-server-symbolic",
-            &gettext("Dashboard"),
-        ));
-        sidebar.append(&sidebar_row("computer-symbolic", &gettext("Machines")));
-        sidebar.append(&sidebar_row(
-            "folder-templates-symbolic",
-            &gettext("Templates"),
-        ));
+        for page in Page::ALL {
+            sidebar.append(&sidebar_row(page.icon(), &page.title()));
+        }
         {
             let sender = sender.clone();
             sidebar.connect_row_activated(move |_, row| {
@@ -129,10 +120,9 @@ impl Chrome {
             .hexpand(true)
             .width_request(300)
             .build();
-        content.add_named(dashboard, Some("dashboard"));
-        content.add_named(machines, Some("machines"));
-        content.add_named(details, Some("details"));
-        content.add_named(templates, Some("templates"));
+        for (id, page) in pages {
+            content.add_named(*page, Some(id));
+        }
         a11y::hide_other_pages(&content);
 
         let leaflet = adw::Leaflet::builder()

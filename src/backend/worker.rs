@@ -40,39 +40,67 @@ pub enum Command {
     /// Re-read host info and the full domain list (sent after connect automatically).
     Refresh,
     /// Read one domain's details (answered with [`Event::Details`]).
-    Details { uuid: String },
+    Details {
+        uuid: String,
+    },
     /// Run a lifecycle action (answered with [`Event::ActionDone`]).
-    Action { uuid: String, action: VmAction },
+    Action {
+        uuid: String,
+        action: VmAction,
+    },
     // Delete, clone, XML (handled in `worker_manage.rs`).
     /// What deleting would do ([`Event::DeletePlan`]).
-    DeletePlan { uuid: String },
+    DeletePlan {
+        uuid: String,
+    },
     /// Delete the machine and the volumes at these source paths ([`Event::Deleted`]).
-    Delete { uuid: String, volumes: Vec<String> },
+    Delete {
+        uuid: String,
+        volumes: Vec<String>,
+    },
     /// What cloning would involve ([`Event::ClonePlan`]).
-    ClonePlan { uuid: String },
+    ClonePlan {
+        uuid: String,
+    },
     /// Clone ([`Event::CloneProgress`]..., then [`Event::Cloned`]).
     Clone(Box<CloneRequest>),
     /// Read XML for the editor ([`Event::Xml`]; secrets included, so saving keeps them).
-    ReadXml { kind: XmlKind },
+    ReadXml {
+        kind: XmlKind,
+    },
     /// A machine's persistent XML without secrets, for a file ([`Event::Exported`]).
-    ExportXml { uuid: String },
+    ExportXml {
+        uuid: String,
+    },
     /// Save edited XML over the object ([`Event::XmlDefined`]).
-    DefineXml { kind: XmlKind, xml: String },
+    DefineXml {
+        kind: XmlKind,
+        xml: String,
+    },
     /// Define a new machine from a document ([`Event::Imported`]).
-    ImportXml { xml: String },
+    ImportXml {
+        xml: String,
+    },
     /// Change one setting or the tags of a machine (answered with [`Event::Edited`], then
     /// a fresh [`Event::VmChanged`]).
-    Edit { uuid: String, edit: VmEdit },
+    Edit {
+        uuid: String,
+        edit: VmEdit,
+    },
     /// Close the connection and end the thread.
     Close,
     // VM creation (src/backend/create): options, proposed XML, create.
     /// What the host offers the creation wizard (answered with [`Event::CreateOptions`]).
     CreateOptions,
     /// The XML a plan would define (answered with [`Event::ProposedXml`]).
-    ProposeXml { plan: Box<CreatePlan> },
+    ProposeXml {
+        plan: Box<CreatePlan>,
+    },
     /// Create a machine: zero or more [`Event::CreateProgress`], then `VmChanged` for the
     /// new machine and [`Event::Created`] (or just `Created` with the error).
-    Create { plan: Box<CreatePlan> },
+    Create {
+        plan: Box<CreatePlan>,
+    },
     Storage(super::storage::StorageCommand),
     Network(super::networks::NetworkCommand),
     PortForward(super::portfwd::PortForwardCommand),
@@ -346,7 +374,9 @@ impl Worker {
                     | Command::ProposeXml { .. }
                     | Command::Create { .. }),
                 ) => self.creation(link, cmd),
-                Msg::Cmd(Command::Storage(_) | Command::Network(_) | Command::PortForward(_)) => None,
+                Msg::Cmd(Command::Storage(_) | Command::Network(_) | Command::PortForward(_)) => {
+                    None
+                }
                 Msg::Notice(Notice::Lifecycle {
                     uuid,
                     event,

@@ -6,10 +6,13 @@ pub mod boot_order;
 pub mod clone_vm;
 pub mod confirm;
 pub mod delete_vm;
+pub mod form;
+pub mod networks;
 pub mod new_vm;
 pub mod preferences;
 pub mod prompt;
 pub mod shortcuts;
+pub mod storage;
 pub mod template_editor;
 pub mod xml_dialog;
 

@@ -2,6 +2,8 @@
 
 pub mod dashboard;
 pub mod machines;
+pub mod networks;
+pub mod storage;
 pub mod templates;
 pub mod vm_details;
 pub mod welcome;

@@ -1,6 +1,7 @@
 //! Reusable GTK widgets.
 
 pub mod host_objects;
+pub mod host_page;
 pub mod info_group;
 pub mod vm_row;
 pub mod xml_editor;

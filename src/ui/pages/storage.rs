@@ -1,0 +1,704 @@
+//! The Storage page: the host's storage pools with their usage, and a pool's page with its
+//! details, actions and volumes (create, resize, clone, upload, download, delete).
+//!
+//! Everything goes through the connection worker (`Command::Storage`); its answers come
+//! back as `StorageMsg::Event`. A change answers with `Done` and fresh lists, which
+//! replace what is shown. An open form waits for that `Done` and shows a refusal inline.
+
+mod pool_view;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use adw::prelude::*;
+use gettextrs::gettext;
+use relm4::prelude::*;
+
+use crate::backend::storage::{
+    PoolAction, PoolDeletePlan, PoolInfo, StorageCommand, StorageEvent, VolumeInfo,
+};
+use crate::backend::xml_define::XmlKind;
+use crate::backend::Command;
+use crate::i18n::{gettext_f, ngettext_f};
+use crate::ui::dialogs::form::FormDialog;
+use crate::ui::dialogs::storage as forms;
+use crate::ui::widgets::host_page::{self, esc};
+use crate::ui::{a11y, format};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VolumeOp {
+    Resize,
+    Clone,
+    Upload,
+    Download,
+    Delete,
+}
+
+#[derive(Debug)]
+pub enum StorageMsg {
+    Event(StorageEvent),
+    /// The page came on screen: read the pools.
+    Shown,
+    Folded(bool),
+    OpenPool(String),
+    ClosePool,
+    NewPool,
+    NewVolume,
+    Pool(PoolAction),
+    DeletePool,
+    ConfirmDeletePool(bool),
+    EditXml,
+    Volume(VolumeOp, String),
+    Transfer(VolumeOp, String, PathBuf),
+    CancelTransfer(u64),
+}
+
+#[derive(Debug)]
+pub enum StorageOutput {
+    Send(Command),
+    Toast(String, bool),
+    ShowSidebar,
+    EditXml(XmlKind),
+}
+
+struct Transfer {
+    row: adw::ActionRow,
+    bar: gtk::ProgressBar,
+    cancel: Arc<AtomicBool>,
+}
+
+pub struct StoragePage {
+    pools: Vec<PoolInfo>,
+    volumes: Vec<VolumeInfo>,
+    open: Option<String>,
+    stack: gtk::Stack,
+    list_group: adw::PreferencesGroup,
+    list_rows: Vec<gtk::Widget>,
+    list_back: gtk::Button,
+    view: pool_view::PoolView,
+    transfers: HashMap<u64, Transfer>,
+    next_transfer: u64,
+    form: Option<FormDialog>,
+    chooser: Option<gtk::FileChooserNative>,
+}
+
+pub struct StorageWidgets {}
+
+impl StoragePage {
+    fn send(&self, sender: &ComponentSender<Self>, cmd: StorageCommand) {
+        let _ = sender.output(StorageOutput::Send(Command::Storage(cmd)));
+    }
+
+    fn window(&self) -> Option<gtk::Window> {
+        self.stack.root().and_downcast::<gtk::Window>()
+    }
+
+    fn open_pool(&self) -> Option<&PoolInfo> {
+        let name = self.open.as_deref()?;
+        self.pools.iter().find(|p| p.name == name)
+    }
+
+    fn volume(&self, name: &str) -> Option<&VolumeInfo> {
+        self.volumes.iter().find(|v| v.name == name)
+    }
+
+    fn sender_fn(sender: &ComponentSender<Self>) -> Rc<dyn Fn(StorageCommand)> {
+        let sender = sender.clone();
+        Rc::new(move |cmd| {
+            let _ = sender.output(StorageOutput::Send(Command::Storage(cmd)));
+        })
+    }
+
+    fn show_list(&mut self, sender: &ComponentSender<Self>) {
+        host_page::clear_rows(&self.list_group, &mut self.list_rows);
+        for pool in &self.pools {
+            let row = pool_row(pool);
+            let sender = sender.clone();
+            let name = pool.name.clone();
+            row.connect_activated(move |_| sender.input(StorageMsg::OpenPool(name.clone())));
+            self.list_group.add(&row);
+            self.list_rows.push(row.upcast());
+        }
+        if self.pools.is_empty() && self.open.is_none() {
+            a11y::show_only(&self.stack, "empty");
+        } else if self.open.is_none() {
+            a11y::show_only(&self.stack, "list");
+        }
+    }
+
+    fn on_event(&mut self, event: StorageEvent, sender: &ComponentSender<Self>) {
+        match event {
+            StorageEvent::Pools(Ok(pools)) => {
+                self.pools = pools;
+                self.show_list(sender);
+                match self.open_pool().cloned() {
+                    Some(pool) => self.view.show_pool(&pool),
+                    None if self.open.is_some() => {
+                        // Deleted (here or elsewhere): back to the list.
+                        self.open = None;
+                        sender.input(StorageMsg::ClosePool);
+                    }
+                    None => {}
+                }
+            }
+            StorageEvent::Pools(Err(e)) => {
+                let _ = sender.output(StorageOutput::Toast(
+                    gettext_f(
+                        "Could not read the storage pools: {error}",
+                        &[("error", &e.to_string())],
+                    ),
+                    true,
+                ));
+            }
+            StorageEvent::Volumes { pool, result } => {
+                if self.open.as_deref() != Some(pool.as_str()) {
+                    return;
+                }
+                match result {
+                    Ok(volumes) => {
+                        self.volumes = volumes;
+                        self.view.show_volumes(&self.volumes);
+                    }
+                    Err(e) => self.view.volumes_failed(&e.to_string()),
+                }
+            }
+            StorageEvent::DeletePlan(Ok(plan)) => self.confirm_delete(plan, sender),
+            StorageEvent::DeletePlan(Err(e)) => {
+                let _ = sender.output(StorageOutput::Toast(e.to_string(), true));
+            }
+            StorageEvent::Done { message, result } => {
+                let waiting = self.form.as_ref().filter(|f| f.waiting()).cloned();
+                match (result, waiting) {
+                    (Ok(()), Some(form)) => {
+                        form.finish(Ok(()));
+                        self.form = None;
+                        let _ = sender.output(StorageOutput::Toast(message, false));
+                    }
+                    (Err(e), Some(form)) => form.finish(Err(e.to_string())),
+                    (Ok(()), None) => {
+                        let _ = sender.output(StorageOutput::Toast(message, false));
+                    }
+                    (Err(e), None) => {
+                        let _ =
+                            sender.output(StorageOutput::Toast(format!("{message}: {e}"), true));
+                    }
+                }
+            }
+            StorageEvent::Transfer { id, done, total } => {
+                if let Some(t) = self.transfers.get(&id) {
+                    let fraction = if total == 0 {
+                        0.0
+                    } else {
+                        done as f64 / total as f64
+                    };
+                    t.bar.set_fraction(fraction);
+                    let text = gettext_f(
+                        "{done} of {total}",
+                        &[
+                            ("done", &format::bytes(done)),
+                            ("total", &format::bytes(total)),
+                        ],
+                    );
+                    t.row.set_subtitle(&text);
+                    a11y::set_description(&t.bar, &text);
+                }
+            }
+            StorageEvent::TransferDone {
+                id,
+                message,
+                result,
+            } => {
+                if let Some(t) = self.transfers.remove(&id) {
+                    self.view.remove_transfer(&t.row);
+                }
+                let _ = sender.output(match result {
+                    Ok(()) => StorageOutput::Toast(message, false),
+                    Err(e) => StorageOutput::Toast(format!("{message}: {e}"), true),
+                });
+                if let Some(pool) = self.open.clone() {
+                    self.send(sender, StorageCommand::Volumes { pool });
+                }
+            }
+        }
+    }
+
+    fn confirm_delete(&self, plan: PoolDeletePlan, sender: &ComponentSender<Self>) {
+        let Some(parent) = self.window() else { return };
+        let names: Vec<&str> = plan.volumes.iter().map(|v| v.name.as_str()).collect();
+        let mut body = if names.is_empty() {
+            gettext("The pool has no volumes.")
+        } else {
+            ngettext_f(
+                "Its volume goes with it: {names}.",
+                "Its {n} volumes go with it: {names}.",
+                names.len() as u32,
+                &[
+                    ("n", &names.len().to_string()),
+                    ("names", &names.join(", ")),
+                ],
+            )
+        };
+        let in_use: Vec<String> = plan
+            .volumes
+            .iter()
+            .flat_map(|v| {
+                v.used_by
+                    .iter()
+                    .map(move |u| format!("{} ({})", u.name, v.name))
+            })
+            .collect();
+        if !in_use.is_empty() {
+            body.push_str("\n\n");
+            body.push_str(&gettext_f(
+                "Machines still use some of them: {list}. They will not start without these disks.",
+                &[("list", &in_use.join(", "))],
+            ));
+        }
+        let dialog = adw::MessageDialog::builder()
+            .transient_for(&parent)
+            .modal(true)
+            .heading(gettext_f("Delete “{name}”?", &[("name", &plan.pool)]))
+            .body(body)
+            .close_response("cancel")
+            .default_response("cancel")
+            .build();
+        dialog.add_responses(&[
+            ("cancel", &gettext("Cancel")),
+            ("delete", &gettext("Delete")),
+        ]);
+        dialog.set_response_appearance("delete", adw::ResponseAppearance::Destructive);
+        let also = gtk::CheckButton::with_label(&gettext(
+            "Also delete the pool’s directory and the volumes in it",
+        ));
+        if plan.can_delete_storage {
+            dialog.set_extra_child(Some(&also));
+        }
+        let sender = sender.clone();
+        dialog.connect_response(None, move |_, response| {
+            if response == "delete" {
+                sender.input(StorageMsg::ConfirmDeletePool(also.is_active()));
+            }
+        });
+        a11y::undouble_button_names(&dialog);
+        dialog.present();
+    }
+
+    fn volume_op(&mut self, op: VolumeOp, name: String, sender: &ComponentSender<Self>) {
+        let (Some(volume), Some(parent)) = (self.volume(&name).cloned(), self.window()) else {
+            return;
+        };
+        let send = Self::sender_fn(sender);
+        match op {
+            VolumeOp::Resize => self.present(forms::resize(&parent, &volume, send)),
+            VolumeOp::Clone => self.present(forms::clone(&parent, &volume, send)),
+            VolumeOp::Delete => delete_volume(&parent, &volume, send),
+            VolumeOp::Upload | VolumeOp::Download => {
+                let chooser = transfer_chooser(&parent, op, &volume, sender);
+                chooser.show();
+                self.chooser = Some(chooser);
+            }
+        }
+    }
+
+    fn present(&mut self, form: FormDialog) {
+        form.present(None::<&gtk::Widget>);
+        self.form = Some(form);
+    }
+
+    fn start_transfer(
+        &mut self,
+        op: VolumeOp,
+        name: String,
+        file: PathBuf,
+        sender: &ComponentSender<Self>,
+    ) {
+        let Some(pool) = self.open.clone() else {
+            return;
+        };
+        self.next_transfer += 1;
+        let id = self.next_transfer;
+        let cancel = Arc::new(AtomicBool::new(false));
+        let file_name = file
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let title = if op == VolumeOp::Upload {
+            gettext_f(
+                "Uploading “{file}” into “{volume}”",
+                &[("file", &file_name), ("volume", &name)],
+            )
+        } else {
+            gettext_f(
+                "Downloading “{volume}” to “{file}”",
+                &[("file", &file_name), ("volume", &name)],
+            )
+        };
+        let (row, bar) = self.view.add_transfer(&title, {
+            let sender = sender.clone();
+            move || sender.input(StorageMsg::CancelTransfer(id))
+        });
+        self.transfers.insert(
+            id,
+            Transfer {
+                row,
+                bar,
+                cancel: cancel.clone(),
+            },
+        );
+        let cmd = if op == VolumeOp::Upload {
+            StorageCommand::Upload {
+                id,
+                pool,
+                name,
+                file,
+                cancel,
+            }
+        } else {
+            StorageCommand::Download {
+                id,
+                pool,
+                name,
+                file,
+                cancel,
+            }
+        };
+        self.send(sender, cmd);
+    }
+}
+
+/// A pool in the list: name, type and place, and how full it is.
+fn pool_row(pool: &PoolInfo) -> adw::ActionRow {
+    let mut parts = vec![pool.kind.label()];
+    if let Some(path) = pool.target_path.as_deref().filter(|p| !p.is_empty()) {
+        parts.push(path.to_owned());
+    } else if !pool.source.is_empty() {
+        parts.push(pool.source.clone());
+    }
+    if !pool.active {
+        parts.push(gettext("Inactive"));
+    }
+    let row = adw::ActionRow::builder()
+        .title(esc(&pool.name))
+        .subtitle(esc(&parts.join(" · ")))
+        .activatable(true)
+        .build();
+    if pool.active {
+        let free = gettext_f(
+            "{free} free of {capacity}",
+            &[
+                ("free", &format::bytes(pool.available)),
+                ("capacity", &format::bytes(pool.capacity)),
+            ],
+        );
+        let usage = gtk::Box::builder()
+            .orientation(gtk::Orientation::Vertical)
+            .spacing(4)
+            .valign(gtk::Align::Center)
+            .build();
+        usage.append(&host_page::usage_bar(pool.allocation, pool.capacity, &free));
+        usage.append(
+            &gtk::Label::builder()
+                .label(&free)
+                .css_classes(["caption", "dim-label"])
+                .xalign(1.0)
+                .build(),
+        );
+        row.add_suffix(&usage);
+    }
+    row.add_suffix(&gtk::Image::from_icon_name("go-next-symbolic"));
+    a11y::set_label(&row, &pool.name);
+    row
+}
+
+/// Deleting a volume: refused up front while a machine uses it, confirmed otherwise.
+fn delete_volume(parent: &gtk::Window, volume: &VolumeInfo, send: Rc<dyn Fn(StorageCommand)>) {
+    let dialog = adw::MessageDialog::builder()
+        .transient_for(parent)
+        .modal(true)
+        .close_response("cancel")
+        .default_response("cancel")
+        .build();
+    if volume.used_by.is_empty() {
+        dialog.set_heading(Some(&gettext_f(
+            "Delete “{name}”?",
+            &[("name", &volume.name)],
+        )));
+        dialog.set_body(&gettext("Its data is lost for good."));
+        dialog.add_responses(&[
+            ("cancel", &gettext("Cancel")),
+            ("delete", &gettext("Delete")),
+        ]);
+        dialog.set_response_appearance("delete", adw::ResponseAppearance::Destructive);
+        let (pool, name) = (volume.pool.clone(), volume.name.clone());
+        dialog.connect_response(None, move |_, response| {
+            if response == "delete" {
+                send(StorageCommand::DeleteVolume {
+                    pool: pool.clone(),
+                    name: name.clone(),
+                });
+            }
+        });
+    } else {
+        let users: Vec<String> = volume
+            .used_by
+            .iter()
+            .map(|u| format!("{} ({})", u.name, u.target))
+            .collect();
+        dialog.set_heading(Some(&gettext("Volume in Use")));
+        dialog.set_body(&gettext_f(
+            "“{name}” is a disk of {users}. Detach it from the machine first (on the machine’s page, under Disks).",
+            &[("name", &volume.name), ("users", &users.join(", "))],
+        ));
+        dialog.add_responses(&[("cancel", &gettext("Close"))]);
+    }
+    a11y::undouble_button_names(&dialog);
+    dialog.present();
+}
+
+/// The file chooser of an upload (open) or a download (save).
+fn transfer_chooser(
+    parent: &gtk::Window,
+    op: VolumeOp,
+    volume: &VolumeInfo,
+    sender: &ComponentSender<StoragePage>,
+) -> gtk::FileChooserNative {
+    let upload = op == VolumeOp::Upload;
+    let (title, accept, action) = if upload {
+        (
+            gettext_f("Upload a File into “{name}”", &[("name", &volume.name)]),
+            gettext("Upload"),
+            gtk::FileChooserAction::Open,
+        )
+    } else {
+        (
+            gettext_f("Download “{name}”", &[("name", &volume.name)]),
+            gettext("Download"),
+            gtk::FileChooserAction::Save,
+        )
+    };
+    let chooser = gtk::FileChooserNative::new(
+        Some(&title),
+        Some(parent),
+        action,
+        Some(&accept),
+        Some(&gettext("Cancel")),
+    );
+    if !upload {
+        chooser.set_current_name(&volume.name);
+    }
+    let sender = sender.clone();
+    let name = volume.name.clone();
+    chooser.connect_response(move |chooser, response| {
+        if response == gtk::ResponseType::Accept {
+            if let Some(path) = chooser.file().and_then(|f| f.path()) {
+                sender.input(StorageMsg::Transfer(op, name.clone(), path));
+            }
+        }
+    });
+    chooser
+}
+
+impl Component for StoragePage {
+    type Init = ();
+    type Input = StorageMsg;
+    type Output = StorageOutput;
+    type CommandOutput = ();
+    type Root = gtk::Box;
+    type Widgets = StorageWidgets;
+
+    fn init_root() -> gtk::Box {
+        gtk::Box::new(gtk::Orientation::Vertical, 0)
+    }
+
+    fn init(_: (), root: gtk::Box, sender: ComponentSender<Self>) -> ComponentParts<Self> {
+        // The list of pools.
+        let title = adw::WindowTitle::new(&gettext("Storage"), "");
+        let (header, list_back) = host_page::header(&title);
+        list_back.set_visible(false);
+        {
+            let sender = sender.clone();
+            list_back.connect_clicked(move |_| {
+                let _ = sender.output(StorageOutput::ShowSidebar);
+            });
+        }
+        let add = a11y::icon_button("list-add-symbolic", &gettext("New Storage Pool"));
+        {
+            let sender = sender.clone();
+            add.connect_clicked(move |_| sender.input(StorageMsg::NewPool));
+        }
+        header.pack_start(&add);
+        let (scroll, column) = host_page::scrolled_column();
+        let list_group = adw::PreferencesGroup::builder()
+            .title(gettext("Storage Pools"))
+            .build();
+        column.append(&list_group);
+        let list_page = gtk::Box::new(gtk::Orientation::Vertical, 0);
+        list_page.append(&header);
+        list_page.append(&scroll);
+
+        let new_pool = gtk::Button::builder()
+            .label(gettext("New Storage Pool…"))
+            .halign(gtk::Align::Center)
+            .css_classes(["pill", "suggested-action"])
+            .build();
+        {
+            let sender = sender.clone();
+            new_pool.connect_clicked(move |_| sender.input(StorageMsg::NewPool));
+        }
+        let empty = adw::StatusPage::builder()
+            .icon_name("drive-harddisk-symbolic")
+            .title(gettext("No Storage Pools"))
+            .description(gettext(
+                "A storage pool is where the disks of machines live: a directory, a disk, an NFS export, an LVM volume group or an iSCSI target.",
+            ))
+            .child(&new_pool)
+            .vexpand(true)
+            .build();
+        let (empty_header, empty_back) =
+            host_page::header(&adw::WindowTitle::new(&gettext("Storage"), ""));
+        empty_back.set_visible(false);
+        let empty_page = gtk::Box::new(gtk::Orientation::Vertical, 0);
+        empty_page.append(&empty_header);
+        empty_page.append(&empty);
+        {
+            let sender = sender.clone();
+            empty_back.connect_clicked(move |_| {
+                let _ = sender.output(StorageOutput::ShowSidebar);
+            });
+            let list_back = list_back.clone();
+            list_back
+                .bind_property("visible", &empty_back, "visible")
+                .sync_create()
+                .build();
+        }
+
+        let view = pool_view::PoolView::new(&sender);
+
+        let stack = gtk::Stack::builder()
+            .transition_type(gtk::StackTransitionType::SlideLeftRight)
+            .build();
+        stack.add_named(&list_page, Some("list"));
+        stack.add_named(&empty_page, Some("empty"));
+        stack.add_named(view.widget(), Some("pool"));
+        a11y::hide_other_pages(&stack);
+        root.append(&stack);
+
+        host_page::install_actions(
+            &root,
+            "vol",
+            [
+                ("resize", VolumeOp::Resize),
+                ("clone", VolumeOp::Clone),
+                ("upload", VolumeOp::Upload),
+                ("download", VolumeOp::Download),
+                ("delete", VolumeOp::Delete),
+            ]
+            .into_iter()
+            .map(|(name, op)| {
+                let sender = sender.clone();
+                let handler: Box<dyn Fn(String)> =
+                    Box::new(move |volume| sender.input(StorageMsg::Volume(op, volume)));
+                (name, handler)
+            })
+            .collect(),
+        );
+
+        ComponentParts {
+            model: StoragePage {
+                pools: Vec::new(),
+                volumes: Vec::new(),
+                open: None,
+                stack,
+                list_group,
+                list_rows: Vec::new(),
+                list_back,
+                view,
+                transfers: HashMap::new(),
+                next_transfer: 0,
+                form: None,
+                chooser: None,
+            },
+            widgets: StorageWidgets {},
+        }
+    }
+
+    fn update(&mut self, msg: StorageMsg, sender: ComponentSender<Self>, _root: &gtk::Box) {
+        match msg {
+            StorageMsg::Event(event) => self.on_event(event, &sender),
+            StorageMsg::Shown => self.send(&sender, StorageCommand::List),
+            StorageMsg::Folded(folded) => self.list_back.set_visible(folded),
+            StorageMsg::OpenPool(name) => {
+                let Some(pool) = self.pools.iter().find(|p| p.name == name).cloned() else {
+                    return;
+                };
+                self.open = Some(name.clone());
+                self.volumes.clear();
+                self.view.show_pool(&pool);
+                self.view.loading_volumes();
+                a11y::show_only(&self.stack, "pool");
+                self.send(&sender, StorageCommand::Volumes { pool: name });
+            }
+            StorageMsg::ClosePool => {
+                self.open = None;
+                a11y::show_only(
+                    &self.stack,
+                    if self.pools.is_empty() {
+                        "empty"
+                    } else {
+                        "list"
+                    },
+                );
+            }
+            StorageMsg::NewPool => {
+                if let Some(parent) = self.window() {
+                    let form = forms::new_pool(&parent, Self::sender_fn(&sender));
+                    self.present(form);
+                }
+            }
+            StorageMsg::NewVolume => {
+                if let (Some(pool), Some(parent)) = (self.open_pool().cloned(), self.window()) {
+                    let form =
+                        forms::new_volume(&parent, &pool, &self.volumes, Self::sender_fn(&sender));
+                    self.present(form);
+                }
+            }
+            StorageMsg::Pool(action) => {
+                if let Some(pool) = self.open.clone() {
+                    self.send(&sender, StorageCommand::PoolAction { pool, action });
+                }
+            }
+            StorageMsg::DeletePool => {
+                if let Some(pool) = self.open.clone() {
+                    self.send(&sender, StorageCommand::DeletePlan { pool });
+                }
+            }
+            StorageMsg::ConfirmDeletePool(delete_storage) => {
+                if let Some(pool) = self.open.clone() {
+                    self.send(
+                        &sender,
+                        StorageCommand::DeletePool {
+                            pool,
+                            delete_storage,
+                        },
+                    );
+                }
+            }
+            StorageMsg::EditXml => {
+                if let Some(name) = self.open.clone() {
+                    let _ = sender.output(StorageOutput::EditXml(XmlKind::Pool { name }));
+                }
+            }
+            StorageMsg::Volume(op, name) => self.volume_op(op, name, &sender),
+            StorageMsg::Transfer(op, name, file) => self.start_transfer(op, name, file, &sender),
+            StorageMsg::CancelTransfer(id) => {
+                if let Some(t) = self.transfers.get(&id) {
+                    t.cancel.store(true, Ordering::SeqCst);
+                    t.row.set_subtitle(&gettext("Cancelling…"));
+                }
+            }
+        }
+    }
+}
