@@ -6,6 +6,7 @@ session bus. Files go to build/screenshots/<page>-<width>-<scheme>.png. Dark mod
 from ADW_DEBUG_COLOR_SCHEME=prefer-dark, which libadwaita 1.2 reads as the system
 preference (the app's own color-scheme setting stays at "default" = follow the system).
 Pages that cannot be reached are reported and skipped; the script fails only when none is.
+KVMM_SHOTS=storage,network takes only the pages whose names start with one of those.
 """
 import os
 import sys
@@ -81,6 +82,14 @@ def pages(app):
             create.next_(app)
         time.sleep(0.5)
 
+    def host_page(sidebar, row=None, button=None, heading=None):
+        open_sidebar(app, sidebar)
+        if row:
+            app.pointer_click(app.find("list item", row))
+        if button:
+            app.click(app.find("push button", button))
+            app.focus_titled(heading)
+
     return [("dashboard", dashboard), ("machines", machines), ("details", details),
             ("details-xml", xml), ("force-off-dialog", force_off_dialog),
             ("welcome", welcome), ("templates", templates),
@@ -89,11 +98,23 @@ def pages(app):
             ("delete-dialog", lambda: menu_dialog("build-off", "Delete…",
                                                   "Delete \u201cbuild-off\u201d?")),
             ("clone-dialog", lambda: menu_dialog("build-off", "Clone…",
-                                                 "Name of the clone"))]
+                                                 "Name of the clone")),
+            ("storage", lambda: host_page("Storage")),
+            ("storage-pool", lambda: host_page("Storage", "default")),
+            ("new-pool-dialog", lambda: host_page("Storage", None, "New Storage Pool",
+                                                  "New Storage Pool")),
+            ("new-volume-dialog", lambda: host_page("Storage", "default", "New Volume…",
+                                                    "New Volume in \u201cdefault\u201d")),
+            ("networks", lambda: host_page("Networks")),
+            ("network", lambda: host_page("Networks", "default")),
+            ("new-network-dialog", lambda: host_page("Networks", None, "New Virtual Network",
+                                                     "New Virtual Network"))]
 
 
 # Pages shown on another connection than the fixture: the welcome page appears when the
 # daemon cannot be reached (a socket path that does not exist).
+# KVMM_SHOTS=storage,network limits the run to pages whose names start so.
+ONLY = [o for o in os.environ.get("KVMM_SHOTS", "").split(",") if o]
 URIS = {"welcome": "qemu:///system?socket=/nonexistent/libvirt-sock"}
 
 
@@ -104,6 +125,8 @@ def main():
         for width, height in SIZES:
             for index in range(len(pages(None))):
                 name = pages(None)[index][0]
+                if ONLY and not any(name.startswith(o) for o in ONLY):
+                    continue
                 app = lib.App(uri=URIS.get(name, ui.uri()), env={"ADW_DEBUG_COLOR_SCHEME": value})
                 try:
                     app.resize(width, height)
