@@ -474,6 +474,8 @@ impl App {
             | Event::XmlDefined { .. }
             | Event::Imported(_)
             | Event::Exported { .. }) => self.on_manage_event(event, sender),
+            // The Storage page is not wired yet (the lead's UI work).
+            Event::Storage(_) => {}
         }
     }
 
