@@ -87,11 +87,9 @@ impl PoolKind {
     }
 
     /// Volumes are files in a directory (so qcow2 and backing files are possible).
+    /// Other types (block devices, and those KVM Manager does not create) get raw volumes.
     pub fn holds_files(&self) -> bool {
-        matches!(
-            self,
-            PoolKind::Dir | PoolKind::Fs | PoolKind::Netfs | PoolKind::Other(_)
-        )
+        matches!(self, PoolKind::Dir | PoolKind::Fs | PoolKind::Netfs)
     }
 
     /// `virStoragePoolDelete` removes only a directory (the pool's own, or the mount
@@ -402,8 +400,8 @@ pub enum StorageEvent {
         done: u64,
         total: u64,
     },
-    /// The end of a transfer. A cancelled one is an `Err` of kind `Other` whose message
-    /// ends in "cancelled" and whose hint is empty (see [`transfer::is_cancelled`]). A
+    /// The end of a transfer. A cancelled one is an `Err` of kind `Other` with an empty
+    /// hint, whose message says it was cancelled (see [`transfer::is_cancelled`]). A
     /// finished upload is followed by fresh `Volumes` of its pool.
     TransferDone {
         id: u64,

@@ -86,9 +86,10 @@ impl Transfer {
     }
 }
 
-/// Whether `e` is the error a cancelled transfer ends with.
+/// Whether `e` is the error a cancelled transfer ends with (the only one without a
+/// hint: there is nothing to fix).
 pub fn is_cancelled(e: &BackendError) -> bool {
-    e.kind == ErrorKind::Other && e.hint.is_empty() && e.message.contains("cancel")
+    e.kind == ErrorKind::Other && e.hint.is_empty()
 }
 
 fn file_error(path: &Path, e: &std::io::Error) -> BackendError {
