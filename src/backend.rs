@@ -24,6 +24,10 @@
 //! recommended resources and devices), [`domain_spec`] (the typed domain model, written
 //! with an XML writer) and [`create`] (the wizard's options, plan, proposed XML, and the
 //! creation itself with rollback).
+//!
+//! Storage (commands handled in `worker_storage`): [`storage`] (pools of six types from a
+//! typed spec, volumes with the machines that use them, create / delete / clone / grow,
+//! upload and download through streams on their own thread).
 
 pub mod boot;
 mod callbacks;
@@ -53,6 +57,7 @@ pub mod tags;
 pub mod types;
 pub mod worker;
 mod worker_manage;
+mod worker_storage;
 pub mod xml;
 pub mod xml_check;
 pub mod xml_define;

@@ -5,7 +5,9 @@
 //!
 //! The tests run one at a time in name order (a_, b_, ...): one guest boot serves the next
 //! tests, and each test still brings the guest into the state it needs when run alone.
-//! Settings edits are in tests/live/edit.rs (module `m_edit`, so they run after `l_`).
+//! Settings edits are in tests/live/edit.rs (module `m_edit`, so they run after `l_`);
+//! storage in tests/live/storage.rs (module `n_storage`, after `manage`: it grows the
+//! guest's disk, which the clone tests expect at its original size).
 
 mod common;
 #[path = "live/create_vm.rs"]
@@ -14,6 +16,8 @@ mod create_vm;
 mod m_edit;
 #[path = "live/manage.rs"]
 mod manage;
+#[path = "live/storage.rs"]
+mod n_storage;
 #[path = "live/support.rs"]
 mod support;
 

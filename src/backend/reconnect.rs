@@ -84,9 +84,10 @@ impl Worker {
                         self.emit(answer);
                     }
                 }
+                Msg::Cmd(Command::Storage(cmd)) => self.storage_disconnected(cmd),
                 // Stale notices from the old connection, refreshes (the reconnect sends a
                 // fresh list anyway) and test hooks have nothing to act on.
-                Msg::Cmd(Command::Storage(_) | Command::Network(_) | Command::PortForward(_)) => {}
+                Msg::Cmd(Command::Network(_) | Command::PortForward(_)) => {}
                 Msg::Cmd(Command::Refresh) | Msg::Notice(_) | Msg::Exec(_) | Msg::SimulateClose => {
                 }
             }

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 
 use virt::connect::Connect;
@@ -30,6 +30,7 @@ use super::edit::{Applied, VmEdit};
 use super::error::{BackendError, ErrorKind};
 use super::lifecycle::{run_action, After};
 use super::link::Link;
+use super::storage::{StorageCommand, StorageEvent};
 use super::types::{HostInfo, LinkState, VmAction, VmDetails, VmSummary};
 use super::xml_define::XmlKind;
 use super::{details, event_loop, host, reconnect, summary};
@@ -101,13 +102,16 @@ pub enum Command {
     Create {
         plan: Box<CreatePlan>,
     },
-    Storage(super::storage::StorageCommand),
+    /// Storage pools and volumes (src/backend/storage, handled in `worker_storage.rs`),
+    /// answered with [`Event::Storage`].
+    Storage(StorageCommand),
     Network(super::networks::NetworkCommand),
     PortForward(super::portfwd::PortForwardCommand),
 }
 
 /// What a worker tells the UI, through the sink closure given to [`ConnectionHandle::spawn`].
-/// The sink is called on the worker thread.
+/// The sink is called on the worker thread, and on the threads of volume transfers (one
+/// call at a time).
 // Events are moved to the UI once each; boxing `Details` would only change the agreed API.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,7 +174,8 @@ pub enum Event {
     ProposedXml(Result<String, BackendError>),
     CreateProgress(CreateStep),
     Created(Result<VmSummary, BackendError>),
-    Storage(super::storage::StorageEvent),
+    /// Storage pools and volumes (src/backend/storage).
+    Storage(StorageEvent),
     Network(super::networks::NetworkEvent),
     PortForward(super::portfwd::PortForwardEvent),
 }
@@ -225,7 +230,7 @@ impl ConnectionHandle {
         });
         let worker = Worker {
             uri: uri.to_owned(),
-            sink: Box::new(sink),
+            sink: Arc::new(Mutex::new(Box::new(sink))),
             rx,
             tx: tx.clone(),
             stats: stats.clone(),
@@ -290,9 +295,12 @@ enum Stop {
     Lost(String),
 }
 
+/// The UI's sink, shared with transfer threads (which emit while the worker goes on).
+pub(super) type Sink = Arc<Mutex<Box<dyn Fn(Event) + Send>>>;
+
 pub(super) struct Worker {
     pub(super) uri: String,
-    sink: Box<dyn Fn(Event) + Send>,
+    pub(super) sink: Sink,
     pub(super) rx: Receiver<Msg>,
     pub(super) tx: Sender<Msg>,
     stats: Arc<Stats>,
@@ -306,7 +314,7 @@ pub(super) struct Worker {
 
 impl Worker {
     pub(super) fn emit(&self, e: Event) {
-        (self.sink)(e);
+        emit_to(&self.sink, e);
     }
 
     fn run(mut self) {
@@ -374,9 +382,8 @@ impl Worker {
                     | Command::ProposeXml { .. }
                     | Command::Create { .. }),
                 ) => self.creation(link, cmd),
-                Msg::Cmd(Command::Storage(_) | Command::Network(_) | Command::PortForward(_)) => {
-                    None
-                }
+                Msg::Cmd(Command::Storage(cmd)) => self.storage(link, cmd),
+                Msg::Cmd(Command::Network(_) | Command::PortForward(_)) => None,
                 Msg::Notice(Notice::Lifecycle {
                     uuid,
                     event,
@@ -510,6 +517,12 @@ impl Worker {
         self.sent.remove(&uuid);
         self.emit(Event::VmRemoved { uuid });
     }
+}
+
+/// Call the sink (a panic in an earlier call does not stop later events).
+pub(super) fn emit_to(sink: &Sink, e: Event) {
+    let f = sink.lock().unwrap_or_else(|p| p.into_inner());
+    f(e);
 }
 
 fn fingerprint(s: &VmSummary) -> u64 {

@@ -18,7 +18,7 @@ use gettextrs::gettext;
 use relm4::prelude::*;
 
 use crate::backend::storage::{
-    PoolAction, PoolDeletePlan, PoolInfo, StorageCommand, StorageEvent, VolumeInfo,
+    transfer, PoolAction, PoolDeletePlan, PoolInfo, StorageCommand, StorageEvent, VolumeInfo,
 };
 use crate::backend::xml_define::XmlKind;
 use crate::backend::Command;
@@ -182,8 +182,7 @@ impl StoragePage {
                         let _ = sender.output(StorageOutput::Toast(message, false));
                     }
                     (Err(e), None) => {
-                        let _ =
-                            sender.output(StorageOutput::Toast(format!("{message}: {e}"), true));
+                        let _ = sender.output(StorageOutput::Toast(format!("{message} {e}"), true));
                     }
                 }
             }
@@ -214,9 +213,11 @@ impl StoragePage {
                 if let Some(t) = self.transfers.remove(&id) {
                     self.view.remove_transfer(&t.row);
                 }
+                // A cancel is what the user asked for: said plainly, not as an error.
                 let _ = sender.output(match result {
                     Ok(()) => StorageOutput::Toast(message, false),
-                    Err(e) => StorageOutput::Toast(format!("{message}: {e}"), true),
+                    Err(e) if transfer::is_cancelled(&e) => StorageOutput::Toast(message, false),
+                    Err(e) => StorageOutput::Toast(format!("{message} {e}"), true),
                 });
                 if let Some(pool) = self.open.clone() {
                     self.send(sender, StorageCommand::Volumes { pool });
@@ -228,12 +229,14 @@ impl StoragePage {
     fn confirm_delete(&self, plan: PoolDeletePlan, sender: &ComponentSender<Self>) {
         let Some(parent) = self.window() else { return };
         let names: Vec<&str> = plan.volumes.iter().map(|v| v.name.as_str()).collect();
-        let mut body = if names.is_empty() {
+        let mut body = if names.is_empty() && !plan.active {
+            gettext("The pool is stopped, so its volumes cannot be listed.")
+        } else if names.is_empty() {
             gettext("The pool has no volumes.")
         } else {
             ngettext_f(
-                "Its volume goes with it: {names}.",
-                "Its {n} volumes go with it: {names}.",
+                "It holds one volume: {names}.",
+                "It holds {n} volumes: {names}.",
                 names.len() as u32,
                 &[
                     ("n", &names.len().to_string()),
@@ -241,6 +244,10 @@ impl StoragePage {
                 ],
             )
         };
+        body.push(' ');
+        body.push_str(&gettext(
+            "Deleting the pool removes its definition; the data stays unless you choose below to delete it too.",
+        ));
         let in_use: Vec<String> = plan
             .volumes
             .iter()
@@ -270,9 +277,18 @@ impl StoragePage {
             ("delete", &gettext("Delete")),
         ]);
         dialog.set_response_appearance("delete", adw::ResponseAppearance::Destructive);
-        let also = gtk::CheckButton::with_label(&gettext(
-            "Also delete the pool’s directory and the volumes in it",
-        ));
+        let path = plan.target_path.clone().unwrap_or_default();
+        let also = gtk::CheckButton::with_label(&if plan.storage_deletes_volumes {
+            gettext_f(
+                "Also delete the directory {path} and every volume in it",
+                &[("path", &path)],
+            )
+        } else {
+            gettext_f(
+                "Also remove the empty mount point {path}",
+                &[("path", &path)],
+            )
+        });
         if plan.can_delete_storage {
             dialog.set_extra_child(Some(&also));
         }
