@@ -10,6 +10,11 @@ import lib
 import test_templates as tt
 
 
+def row(app, name, timeout=10):
+    """A pool's or network's row (named by its title, then its summary)."""
+    return app.find("list item", re.compile("^" + re.escape(name) + r"\b"), timeout=timeout)
+
+
 def open_storage(app):
     app.pointer_click(app.find("list item", "Storage"))
     return app.find(name="Storage Pools")
@@ -17,15 +22,15 @@ def open_storage(app):
 
 def open_pool(app, name):
     open_storage(app)
-    app.pointer_click(app.find("list item", name))
+    app.pointer_click(row(app, name))
     app.find(name="Volumes")
 
 
 def test_pools_and_a_new_volume_with_bad_sizes():
     app, _ = tt.start()
     open_storage(app)
-    app.find("list item", "default")
-    app.find("list item", "data")
+    row(app, "default")
+    row(app, "data")
     open_pool(app, "default")
     app.find(name="/var/lib/libvirt/images")
     app.find(name="db.qcow2")
@@ -62,11 +67,11 @@ def test_new_directory_pool_and_a_missing_path():
         app.click(build)
     app.click(lib.dialog_button(app, "Create"))
     app.find(name=re.compile(r"/nonexistent/kvmm/pool"))
-    app.absent("list item", "scratch-pool", timeout=2)
+    app.absent("list item", re.compile(r"^scratch-pool\b"), timeout=2)
     target = tempfile.mkdtemp(prefix="kvmm-pool-")
     app.set_text(path, target)
     app.click(lib.dialog_button(app, "Create"))
-    app.find("list item", "scratch-pool", timeout=15)
+    row(app, "scratch-pool", timeout=15)
 
 
 def test_deleting_a_volume_in_use_is_refused():

@@ -160,7 +160,6 @@ impl NetworksPage {
                 .activatable(true)
                 .build();
             row.add_suffix(&gtk::Image::from_icon_name("go-next-symbolic"));
-            a11y::set_label(&row, &net.name);
             let sender = sender.clone();
             let name = net.name.clone();
             row.connect_activated(move |_| sender.input(NetworksMsg::Open(name.clone())));

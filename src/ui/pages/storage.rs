@@ -425,7 +425,6 @@ fn pool_row(pool: &PoolInfo) -> adw::ActionRow {
         row.add_suffix(&usage);
     }
     row.add_suffix(&gtk::Image::from_icon_name("go-next-symbolic"));
-    a11y::set_label(&row, &pool.name);
     row
 }
 
