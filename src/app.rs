@@ -474,6 +474,8 @@ impl App {
             | Event::XmlDefined { .. }
             | Event::Imported(_)
             | Event::Exported { .. }) => self.on_manage_event(event, sender),
+            // Virtual networks: the backend is there, the Networks page is not yet.
+            Event::Network(e) => log::debug!("network event: {e:?}"),
         }
     }
 

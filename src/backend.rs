@@ -24,6 +24,10 @@
 //! recommended resources and devices), [`domain_spec`] (the typed domain model, written
 //! with an XML writer) and [`create`] (the wizard's options, plan, proposed XML, and the
 //! creation itself with rollback).
+//!
+//! Virtual networks: [`networks`] (list, create with validation, start/stop/autostart,
+//! delete, DHCP ranges and static hosts through net-update, leases), served by
+//! `worker_networks` (`Command::Network` / `Event::Network`).
 
 pub mod boot;
 mod callbacks;
@@ -40,6 +44,7 @@ pub mod host;
 pub mod lifecycle;
 mod link;
 pub mod names;
+pub mod networks;
 pub mod osinfo;
 mod reconnect;
 pub mod resources;
@@ -50,6 +55,7 @@ pub mod tags;
 pub mod types;
 pub mod worker;
 mod worker_manage;
+mod worker_networks;
 pub mod xml;
 pub mod xml_check;
 pub mod xml_define;

@@ -84,6 +84,7 @@ impl Worker {
                         self.emit(answer);
                     }
                 }
+                Msg::Cmd(Command::Network(cmd)) => self.network_disconnected(cmd),
                 // Stale notices from the old connection, refreshes (the reconnect sends a
                 // fresh list anyway) and test hooks have nothing to act on.
                 Msg::Cmd(Command::Refresh) | Msg::Notice(_) | Msg::Exec(_) | Msg::SimulateClose => {
