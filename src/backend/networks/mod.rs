@@ -199,7 +199,7 @@ pub enum NetworkCommand {
     List,
     /// Validate, define, then start / autostart as asked (undefined again if starting
     /// fails). [`NetworkEvent::Done`], then a fresh list.
-    Create(NetworkSpec),
+    Create(Box<NetworkSpec>),
     Action {
         name: String,
         action: NetAction,
