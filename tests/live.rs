@@ -5,7 +5,8 @@
 //!
 //! The tests run one at a time in name order (a_, b_, ...): one guest boot serves the next
 //! tests, and each test still brings the guest into the state it needs when run alone.
-//! Settings edits are in tests/live/edit.rs (module `m_edit`, so they run after `l_`).
+//! Settings edits are in tests/live/edit.rs (module `m_edit`, so they run after `l_`);
+//! virtual networks in tests/live/networks.rs (module `n_networks`).
 
 mod common;
 #[path = "live/create_vm.rs"]
@@ -14,6 +15,8 @@ mod create_vm;
 mod m_edit;
 #[path = "live/manage.rs"]
 mod manage;
+#[path = "live/networks.rs"]
+mod n_networks;
 #[path = "live/support.rs"]
 mod support;
 
