@@ -1,7 +1,8 @@
 //! Live tests of the networks backend on a real libvirtd (included by tests/live.rs as
 //! `n_networks`): a DHCP static host added with net-update on the rig's running network
 //! gives the guest the reserved address, and a NAT network is created, started, stopped
-//! and deleted on a free subnet. Each test leaves the rig's network as the rig made it.
+//! and deleted on a free subnet (its DHCP range replaced on the way). Each test leaves
+//! the rig's network as the rig made it.
 
 use std::net::IpAddr;
 use std::process::Command as Process;
@@ -199,9 +200,9 @@ fn a_dhcp_static_host_gives_the_reserved_ip() {
     let hosts = &get(&nets, NETWORK).ipv4.as_ref().unwrap().hosts;
     assert_eq!(hosts, std::slice::from_ref(&stored), "live network");
     let persistent = virsh_ok(&["net-dumpxml", "--inactive", NETWORK]);
+    let has_ip = |a: IpAddr| persistent.contains(&format!("ip='{a}'"));
     assert!(
-        persistent.contains(&reserved_ip.to_string())
-            && !persistent.contains(&original.ip.to_string()),
+        has_ip(reserved_ip) && !has_ip(original.ip),
         "persistent definition: {persistent}"
     );
 
@@ -357,6 +358,31 @@ fn b_nat_network_create_start_stop_delete() {
     r.unwrap();
     assert!(get(&nets, NAT).active);
     assert!(bridge_addresses(&bridge).is_some());
+
+    // The DHCP range is replaced in the running network and in its definition.
+    let (start, end) = (format!("10.214.{third}.120"), format!("10.214.{third}.130"));
+    let (r, nets) = change(
+        &live,
+        NetworkCommand::SetDhcpRange {
+            name: NAT.into(),
+            start: start.clone(),
+            end: end.clone(),
+        },
+    );
+    r.expect("set the DHCP range");
+    let want: (IpAddr, IpAddr) = (start.parse().unwrap(), end.parse().unwrap());
+    assert_eq!(get(&nets, NAT).ipv4.as_ref().unwrap().dhcp_ranges, [want]);
+    for args in [
+        &["net-dumpxml", NAT][..],
+        &["net-dumpxml", "--inactive", NAT],
+    ] {
+        let xml = virsh_ok(args);
+        assert!(
+            xml.contains(&format!("<range start='{start}' end='{end}'/>"))
+                && !xml.contains(&format!("10.214.{third}.199")),
+            "{args:?}: {xml}"
+        );
+    }
 
     let (r, nets) = change(&live, NetworkCommand::Delete { name: NAT.into() });
     r.unwrap();
