@@ -471,3 +471,40 @@ fn golden_xml_is_accepted_by_libvirt() {
         assert_eq!(info.mode.forward_mode().unwrap_or("isolated"), mode);
     }
 }
+
+#[test]
+fn requests_while_disconnected_are_answered() {
+    let c = spawn(&states_uri());
+    list(&c);
+    c.handle.simulate_connection_loss();
+    c.wait_for("Disconnected", |e| {
+        matches!(
+            e,
+            Event::Link(kvm_manager::backend::LinkState::Disconnected { .. })
+        )
+    });
+    send(&c, NetworkCommand::List);
+    match c.wait_for("List", |e| {
+        matches!(e, Event::Network(NetworkEvent::List(_)))
+    }) {
+        Event::Network(NetworkEvent::List(r)) => {
+            assert_eq!(r.unwrap_err().kind, ErrorKind::Disconnected)
+        }
+        _ => unreachable!(),
+    }
+    send(
+        &c,
+        NetworkCommand::Delete {
+            name: "default".into(),
+        },
+    );
+    match c.wait_for("Done", |e| {
+        matches!(e, Event::Network(NetworkEvent::Done { .. }))
+    }) {
+        Event::Network(NetworkEvent::Done { message, result }) => {
+            assert_eq!(message, "Could not delete the network “default”");
+            assert_eq!(result.unwrap_err().kind, ErrorKind::Disconnected);
+        }
+        _ => unreachable!(),
+    }
+}
