@@ -490,8 +490,6 @@ impl App {
                 .emit(VmDetailsMsg::Loaded(result.map(Box::new))),
             Event::CreateOptions(r) => {
                 if let Ok(options) = &r {
-                    self.networks
-                        .emit(NetworksMsg::Bridges(options.bridges.clone()));
                     self.dashboard
                         .emit(DashboardMsg::Resources(Box::new(options.clone())));
                 }

@@ -28,6 +28,9 @@
 //! Storage (commands handled in `worker_storage`): [`storage`] (pools of six types from a
 //! typed spec, volumes with the machines that use them, create / delete / clone / grow,
 //! upload and download through streams on their own thread).
+//! Virtual networks: [`networks`] (list, create with validation, start/stop/autostart,
+//! delete, DHCP ranges and static hosts through net-update, leases), served by
+//! `worker_networks` (`Command::Network` / `Event::Network`).
 
 pub mod boot;
 mod callbacks;
@@ -57,6 +60,7 @@ pub mod tags;
 pub mod types;
 pub mod worker;
 mod worker_manage;
+mod worker_networks;
 mod worker_storage;
 pub mod xml;
 pub mod xml_check;

@@ -8,6 +8,7 @@
 //! Settings edits are in tests/live/edit.rs (module `m_edit`, so they run after `l_`);
 //! storage in tests/live/storage.rs (module `n_storage`, after `manage`: it grows the
 //! guest's disk, which the clone tests expect at its original size).
+//! virtual networks in tests/live/networks.rs (module `n_networks`).
 
 mod common;
 #[path = "live/create_vm.rs"]
@@ -16,6 +17,8 @@ mod create_vm;
 mod m_edit;
 #[path = "live/manage.rs"]
 mod manage;
+#[path = "live/networks.rs"]
+mod n_networks;
 #[path = "live/storage.rs"]
 mod n_storage;
 #[path = "live/support.rs"]

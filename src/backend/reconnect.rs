@@ -85,9 +85,10 @@ impl Worker {
                     }
                 }
                 Msg::Cmd(Command::Storage(cmd)) => self.storage_disconnected(cmd),
+                Msg::Cmd(Command::Network(cmd)) => self.network_disconnected(cmd),
                 // Stale notices from the old connection, refreshes (the reconnect sends a
                 // fresh list anyway) and test hooks have nothing to act on.
-                Msg::Cmd(Command::Network(_) | Command::PortForward(_)) => {}
+                Msg::Cmd(Command::PortForward(_)) => {}
                 Msg::Cmd(Command::Refresh) | Msg::Notice(_) | Msg::Exec(_) | Msg::SimulateClose => {
                 }
             }

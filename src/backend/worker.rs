@@ -30,6 +30,7 @@ use super::edit::{Applied, VmEdit};
 use super::error::{BackendError, ErrorKind};
 use super::lifecycle::{run_action, After};
 use super::link::Link;
+use super::networks::{NetworkCommand, NetworkEvent};
 use super::storage::{StorageCommand, StorageEvent};
 use super::types::{HostInfo, LinkState, VmAction, VmDetails, VmSummary};
 use super::xml_define::XmlKind;
@@ -105,7 +106,8 @@ pub enum Command {
     /// Storage pools and volumes (src/backend/storage, handled in `worker_storage.rs`),
     /// answered with [`Event::Storage`].
     Storage(StorageCommand),
-    Network(super::networks::NetworkCommand),
+    /// Virtual networks (src/backend/networks; handled in `worker_networks.rs`).
+    Network(NetworkCommand),
     PortForward(super::portfwd::PortForwardCommand),
 }
 
@@ -176,7 +178,8 @@ pub enum Event {
     Created(Result<VmSummary, BackendError>),
     /// Storage pools and volumes (src/backend/storage).
     Storage(StorageEvent),
-    Network(super::networks::NetworkEvent),
+    /// Virtual networks (src/backend/networks).
+    Network(NetworkEvent),
     PortForward(super::portfwd::PortForwardEvent),
 }
 
@@ -383,7 +386,8 @@ impl Worker {
                     | Command::Create { .. }),
                 ) => self.creation(link, cmd),
                 Msg::Cmd(Command::Storage(cmd)) => self.storage(link, cmd),
-                Msg::Cmd(Command::Network(_) | Command::PortForward(_)) => None,
+                Msg::Cmd(Command::PortForward(_)) => None,
+                Msg::Cmd(Command::Network(cmd)) => self.network(link, cmd),
                 Msg::Notice(Notice::Lifecycle {
                     uuid,
                     event,

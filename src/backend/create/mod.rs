@@ -29,7 +29,7 @@ use crate::backend::osinfo::OsEntry;
 pub use checks::{resource_warnings, suggest_name, validate_name};
 pub use image::{detect_image, ImageInfo};
 pub use options::create_options;
-pub(crate) use options::is_local;
+pub(crate) use options::{host_bridges, is_local};
 pub use prepare::proposed_xml;
 pub use run::create;
 pub use url::parse_install_url;

@@ -209,7 +209,7 @@ pub fn new_network(
         } else {
             None
         };
-        send(NetworkCommand::Create(NetworkSpec {
+        send(NetworkCommand::Create(Box::new(NetworkSpec {
             name,
             mode: net_mode,
             host_bridge,
@@ -219,7 +219,7 @@ pub fn new_network(
             domain: Some(text(&domain)).filter(|d| !d.is_empty() && !is_bridge),
             autostart: autostart.is_active(),
             start: start_now.is_active(),
-        }));
+        })));
         Ok(())
     });
     form

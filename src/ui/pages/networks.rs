@@ -27,8 +27,6 @@ use crate::ui::widgets::host_page::{self, esc};
 pub enum NetworksMsg {
     Network(NetworkEvent),
     PortForward(PortForwardEvent),
-    /// The host's bridges (for a bridged network).
-    Bridges(Vec<String>),
     /// The page came on screen: read the networks.
     Shown,
     Folded(bool),
@@ -204,6 +202,8 @@ impl NetworksPage {
                     self.send(sender, NetworkCommand::Leases { name });
                 }
             }
+            NetworkEvent::HostFacts(Ok(facts)) => self.bridges = facts.bridges,
+            NetworkEvent::HostFacts(Err(e)) => log::warn!("host bridges: {e}"),
             NetworkEvent::Leases { name, result } => {
                 if self.open.as_deref() == Some(name.as_str()) {
                     self.view.show_leases(result.map_err(|e| e.to_string()));
@@ -389,8 +389,10 @@ impl Component for NetworksPage {
         match msg {
             NetworksMsg::Network(e) => self.on_network(e, &sender),
             NetworksMsg::PortForward(e) => self.on_port_forward(e, &sender),
-            NetworksMsg::Bridges(b) => self.bridges = b,
-            NetworksMsg::Shown => self.send(&sender, NetworkCommand::List),
+            NetworksMsg::Shown => {
+                self.send(&sender, NetworkCommand::List);
+                self.send(&sender, NetworkCommand::HostFacts);
+            }
             NetworksMsg::Folded(folded) => self.list_back.set_visible(folded),
             NetworksMsg::Open(name) => {
                 let Some(net) = self.networks.iter().find(|n| n.name == name).cloned() else {
