@@ -24,6 +24,10 @@
 //! recommended resources and devices), [`domain_spec`] (the typed domain model, written
 //! with an XML writer) and [`create`] (the wizard's options, plan, proposed XML, and the
 //! creation itself with rollback).
+//!
+//! Port forwarding on NAT networks ([`portfwd`], commands handled in `worker_portfwd`):
+//! rules kept in the network's metadata, applied with iptables by a libvirt network hook
+//! (the `kvmm-network-hook` binary) that the app installs on request.
 
 pub mod boot;
 mod callbacks;
@@ -41,6 +45,7 @@ pub mod lifecycle;
 mod link;
 pub mod names;
 pub mod osinfo;
+pub mod portfwd;
 mod reconnect;
 pub mod resources;
 pub mod snapshot;
@@ -50,6 +55,7 @@ pub mod tags;
 pub mod types;
 pub mod worker;
 mod worker_manage;
+mod worker_portfwd;
 pub mod xml;
 pub mod xml_check;
 pub mod xml_define;

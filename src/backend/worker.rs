@@ -30,6 +30,7 @@ use super::edit::{Applied, VmEdit};
 use super::error::{BackendError, ErrorKind};
 use super::lifecycle::{run_action, After};
 use super::link::Link;
+use super::portfwd::{PortForwardCommand, PortForwardEvent};
 use super::types::{HostInfo, LinkState, VmAction, VmDetails, VmSummary};
 use super::xml_define::XmlKind;
 use super::{details, event_loop, host, reconnect, summary};
@@ -73,6 +74,9 @@ pub enum Command {
     /// Create a machine: zero or more [`Event::CreateProgress`], then `VmChanged` for the
     /// new machine and [`Event::Created`] (or just `Created` with the error).
     Create { plan: Box<CreatePlan> },
+    /// Port forwarding on NAT networks (src/backend/portfwd; handled in
+    /// `worker_portfwd.rs`), answered with [`Event::PortForward`]s.
+    PortForward(PortForwardCommand),
 }
 
 /// What a worker tells the UI, through the sink closure given to [`ConnectionHandle::spawn`].
@@ -139,6 +143,8 @@ pub enum Event {
     ProposedXml(Result<String, BackendError>),
     CreateProgress(CreateStep),
     Created(Result<VmSummary, BackendError>),
+    /// Port forwarding: a network's rules and hook state, or the outcome of a change.
+    PortForward(PortForwardEvent),
 }
 
 /// A closure run on the worker's connection (tests and diagnostics).
@@ -340,6 +346,7 @@ impl Worker {
                     | Command::ProposeXml { .. }
                     | Command::Create { .. }),
                 ) => self.creation(link, cmd),
+                Msg::Cmd(Command::PortForward(cmd)) => self.port_forward(link, cmd),
                 Msg::Notice(Notice::Lifecycle {
                     uuid,
                     event,
