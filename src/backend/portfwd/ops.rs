@@ -36,6 +36,16 @@ pub fn is_local_uri(uri: &str) -> bool {
     !scheme.starts_with("test") && host.is_empty() && transport_ok
 }
 
+/// The network's persistent definition. libvirt's test driver knows no flags here and
+/// has one definition (which a redefine replaces), so its plain XML is the same thing.
+pub fn saved_xml(net: &Network) -> Result<String, BackendError> {
+    match net.xml_desc(sys::VIR_NETWORK_XML_INACTIVE) {
+        Ok(x) => Ok(x),
+        Err(e) if e.message().contains("unsupported flags") => net.xml_desc(0).map_err(virt_err),
+        Err(e) => Err(virt_err(e)),
+    }
+}
+
 struct Net {
     net: Network,
     /// The persistent definition.
@@ -46,9 +56,7 @@ struct Net {
 
 fn open_net(conn: &Connect, name: &str) -> Result<Net, BackendError> {
     let net = conn.lookup_network_by_name(name).map_err(virt_err)?;
-    let xml = net
-        .xml_desc(sys::VIR_NETWORK_XML_INACTIVE)
-        .map_err(virt_err)?;
+    let xml = saved_xml(&net)?;
     let info = network_info(&xml)?;
     let active = net.is_active().map_err(virt_err)?;
     Ok(Net {
@@ -111,7 +119,7 @@ pub fn port_forwards(
 fn all_rules(conn: &Connect) -> Result<Vec<(String, ForwardRule)>, BackendError> {
     let mut out = Vec::new();
     for net in conn.list_all_networks(0).map_err(virt_err)? {
-        let Ok(xml) = net.xml_desc(sys::VIR_NETWORK_XML_INACTIVE) else {
+        let Ok(xml) = saved_xml(&net) else {
             continue;
         };
         if let Ok(info) = network_info(&xml) {
@@ -297,7 +305,7 @@ pub fn install(conn: &Connect, local: bool) -> (String, Result<(), BackendError>
         .unwrap_or_default();
     for net in nets {
         // The saved rules, which may be newer than those the network started with.
-        let Ok(saved) = net.xml_desc(sys::VIR_NETWORK_XML_INACTIVE) else {
+        let Ok(saved) = saved_xml(&net) else {
             continue;
         };
         let Ok(info) = network_info(&saved) else {
