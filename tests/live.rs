@@ -14,6 +14,8 @@ mod create_vm;
 mod m_edit;
 #[path = "live/manage.rs"]
 mod manage;
+#[path = "live/portfwd.rs"]
+mod p_portfwd;
 #[path = "live/support.rs"]
 mod support;
 
