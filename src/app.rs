@@ -499,6 +499,7 @@ impl App {
             Event::CreateProgress(step) => self.to_wizard(NewVmMsg::Progress(step)),
             // The wizard starts the new machine; the start's toast says the rest.
             Event::Created(r) => self.to_wizard(NewVmMsg::Created(r)),
+            // No port-forwarding view yet (the lead wires it to the Networks page).
             Event::Edited {
                 uuid,
                 name,

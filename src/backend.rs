@@ -31,6 +31,9 @@
 //! Virtual networks: [`networks`] (list, create with validation, start/stop/autostart,
 //! delete, DHCP ranges and static hosts through net-update, leases), served by
 //! `worker_networks` (`Command::Network` / `Event::Network`).
+//! Port forwarding on NAT networks ([`portfwd`], commands handled in `worker_portfwd`):
+//! rules kept in the network's metadata, applied with iptables by a libvirt network hook
+//! (the `kvmm-network-hook` binary) that the app installs on request.
 
 pub mod boot;
 mod callbacks;
@@ -61,6 +64,7 @@ pub mod types;
 pub mod worker;
 mod worker_manage;
 mod worker_networks;
+mod worker_portfwd;
 mod worker_storage;
 pub mod xml;
 pub mod xml_check;

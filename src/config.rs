@@ -30,3 +30,7 @@ pub const DEV_SCHEMA_DIR: Option<&str> = option_env!("KVMM_DEV_SCHEMA_DIR");
 pub fn is_devel() -> bool {
     PROFILE == "development"
 }
+
+/// Where an installed build keeps helper programs (the libvirt network hook); meson sets
+/// it. A cargo build finds them next to its own binary instead.
+pub const LIBEXECDIR: Option<&str> = option_env!("LIBEXECDIR");

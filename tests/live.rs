@@ -21,6 +21,8 @@ mod manage;
 mod n_networks;
 #[path = "live/storage.rs"]
 mod n_storage;
+#[path = "live/portfwd.rs"]
+mod p_portfwd;
 #[path = "live/support.rs"]
 mod support;
 

@@ -75,6 +75,7 @@ impl Worker {
                     | Command::ImportXml { .. }),
                 ) => self.manage_disconnected(cmd),
                 Msg::Cmd(Command::Edit { uuid, edit }) => self.edit_disconnected(uuid, edit),
+                Msg::Cmd(Command::PortForward(cmd)) => self.port_forward_disconnected(cmd),
                 Msg::Cmd(
                     ref cmd @ (Command::CreateOptions
                     | Command::ProposeXml { .. }
@@ -88,7 +89,6 @@ impl Worker {
                 Msg::Cmd(Command::Network(cmd)) => self.network_disconnected(cmd),
                 // Stale notices from the old connection, refreshes (the reconnect sends a
                 // fresh list anyway) and test hooks have nothing to act on.
-                Msg::Cmd(Command::PortForward(_)) => {}
                 Msg::Cmd(Command::Refresh) | Msg::Notice(_) | Msg::Exec(_) | Msg::SimulateClose => {
                 }
             }

@@ -31,6 +31,7 @@ use super::error::{BackendError, ErrorKind};
 use super::lifecycle::{run_action, After};
 use super::link::Link;
 use super::networks::{NetworkCommand, NetworkEvent};
+use super::portfwd::{PortForwardCommand, PortForwardEvent};
 use super::storage::{StorageCommand, StorageEvent};
 use super::types::{HostInfo, LinkState, VmAction, VmDetails, VmSummary};
 use super::xml_define::XmlKind;
@@ -42,73 +43,47 @@ pub enum Command {
     /// Re-read host info and the full domain list (sent after connect automatically).
     Refresh,
     /// Read one domain's details (answered with [`Event::Details`]).
-    Details {
-        uuid: String,
-    },
+    Details { uuid: String },
     /// Run a lifecycle action (answered with [`Event::ActionDone`]).
-    Action {
-        uuid: String,
-        action: VmAction,
-    },
+    Action { uuid: String, action: VmAction },
     // Delete, clone, XML (handled in `worker_manage.rs`).
     /// What deleting would do ([`Event::DeletePlan`]).
-    DeletePlan {
-        uuid: String,
-    },
+    DeletePlan { uuid: String },
     /// Delete the machine and the volumes at these source paths ([`Event::Deleted`]).
-    Delete {
-        uuid: String,
-        volumes: Vec<String>,
-    },
+    Delete { uuid: String, volumes: Vec<String> },
     /// What cloning would involve ([`Event::ClonePlan`]).
-    ClonePlan {
-        uuid: String,
-    },
+    ClonePlan { uuid: String },
     /// Clone ([`Event::CloneProgress`]..., then [`Event::Cloned`]).
     Clone(Box<CloneRequest>),
     /// Read XML for the editor ([`Event::Xml`]; secrets included, so saving keeps them).
-    ReadXml {
-        kind: XmlKind,
-    },
+    ReadXml { kind: XmlKind },
     /// A machine's persistent XML without secrets, for a file ([`Event::Exported`]).
-    ExportXml {
-        uuid: String,
-    },
+    ExportXml { uuid: String },
     /// Save edited XML over the object ([`Event::XmlDefined`]).
-    DefineXml {
-        kind: XmlKind,
-        xml: String,
-    },
+    DefineXml { kind: XmlKind, xml: String },
     /// Define a new machine from a document ([`Event::Imported`]).
-    ImportXml {
-        xml: String,
-    },
+    ImportXml { xml: String },
     /// Change one setting or the tags of a machine (answered with [`Event::Edited`], then
     /// a fresh [`Event::VmChanged`]).
-    Edit {
-        uuid: String,
-        edit: VmEdit,
-    },
+    Edit { uuid: String, edit: VmEdit },
     /// Close the connection and end the thread.
     Close,
     // VM creation (src/backend/create): options, proposed XML, create.
     /// What the host offers the creation wizard (answered with [`Event::CreateOptions`]).
     CreateOptions,
     /// The XML a plan would define (answered with [`Event::ProposedXml`]).
-    ProposeXml {
-        plan: Box<CreatePlan>,
-    },
+    ProposeXml { plan: Box<CreatePlan> },
     /// Create a machine: zero or more [`Event::CreateProgress`], then `VmChanged` for the
     /// new machine and [`Event::Created`] (or just `Created` with the error).
-    Create {
-        plan: Box<CreatePlan>,
-    },
+    Create { plan: Box<CreatePlan> },
     /// Storage pools and volumes (src/backend/storage, handled in `worker_storage.rs`),
     /// answered with [`Event::Storage`].
     Storage(StorageCommand),
     /// Virtual networks (src/backend/networks; handled in `worker_networks.rs`).
     Network(NetworkCommand),
-    PortForward(super::portfwd::PortForwardCommand),
+    /// Port forwarding on NAT networks (src/backend/portfwd; handled in
+    /// `worker_portfwd.rs`), answered with [`Event::PortForward`]s.
+    PortForward(PortForwardCommand),
 }
 
 /// What a worker tells the UI, through the sink closure given to [`ConnectionHandle::spawn`].
@@ -180,7 +155,8 @@ pub enum Event {
     Storage(StorageEvent),
     /// Virtual networks (src/backend/networks).
     Network(NetworkEvent),
-    PortForward(super::portfwd::PortForwardEvent),
+    /// Port forwarding: a network's rules and hook state, or the outcome of a change.
+    PortForward(PortForwardEvent),
 }
 
 /// A closure run on the worker's connection (tests and diagnostics).
@@ -386,8 +362,8 @@ impl Worker {
                     | Command::Create { .. }),
                 ) => self.creation(link, cmd),
                 Msg::Cmd(Command::Storage(cmd)) => self.storage(link, cmd),
-                Msg::Cmd(Command::PortForward(_)) => None,
                 Msg::Cmd(Command::Network(cmd)) => self.network(link, cmd),
+                Msg::Cmd(Command::PortForward(cmd)) => self.port_forward(link, cmd),
                 Msg::Notice(Notice::Lifecycle {
                     uuid,
                     event,

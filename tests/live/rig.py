@@ -150,6 +150,35 @@ def define(kind, xml, *extra):
 
 
 QEMU_LOG = f"/var/log/libvirt/qemu/{DOMAIN}.log"
+# Installed by the port-forwarding live test (tests/live/portfwd.rs).
+PF_HOOK = "/etc/libvirt/hooks/network.d/kvm-manager-port-forward"
+PF_STATUS = "/run/kvm-manager/port-forward"
+
+
+def remove_port_forwarding():
+    """The port-forwarding hook, and any iptables rule or status file it left for a
+    kvmm-test-* network (its rules carry `-m comment --comment kvmm-pf:<network>`)."""
+    if os.path.exists(PF_HOOK):
+        os.unlink(PF_HOOK)
+        log(f"down: removed {PF_HOOK}")
+    for d in (os.path.dirname(PF_HOOK), os.path.dirname(os.path.dirname(PF_HOOK))):
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass
+    for table, chain in (("nat", "PREROUTING"), ("nat", "OUTPUT"), ("filter", "FORWARD")):
+        listing = run(["iptables", "-w", "-t", table, "-S", chain], check=False)
+        for line in (listing.stdout or "").splitlines():
+            tokens = [t.strip('"') for t in line.split()]
+            marked = any(a == "--comment" and b.startswith("kvmm-pf:" + PREFIX)
+                         for a, b in zip(tokens, tokens[1:]))
+            if tokens[:1] == ["-A"] and marked:
+                run(["iptables", "-w", "-t", table, "-D"] + tokens[1:], check=False)
+                log(f"down: removed iptables rule {line}")
+    if os.path.isdir(PF_STATUS):
+        for name in os.listdir(PF_STATUS):
+            if name.startswith(PREFIX):
+                os.unlink(os.path.join(PF_STATUS, name))
 
 
 def down(keep_logs=False):
@@ -175,6 +204,7 @@ def down(keep_logs=False):
             virsh("pool-delete", name, check=False)
             virsh("pool-undefine", name)
             log(f"down: pool {name} removed")
+    remove_port_forwarding()
     shutil.rmtree(STATE, ignore_errors=True)
     if keep_logs:
         log(f"down: kept {SERIAL_LOG} and {QEMU_LOG} for a look")
