@@ -64,6 +64,10 @@ def test_dhcp_reservation_on_a_network():
 def test_port_forwarding_rule_and_bad_ports():
     app, _ = tt.start()
     open_network(app, "default")
+    # The test driver keeps one definition per network, so rules are added while it is
+    # stopped (a running network is the live test's: tests/live/portfwd.rs).
+    app.click(app.find("push button", "Stop \u201cdefault\u201d"))
+    app.find("push button", "Start \u201cdefault\u201d", timeout=15)
     app.find(name="Port Forwarding")
     app.click(app.find("push button", "Add Rule…"))
     app.focus_titled("Add a Forwarding Rule")
@@ -77,6 +81,8 @@ def test_port_forwarding_rule_and_bad_ports():
     app.click(lib.dialog_button(app, "Add"))
     rule = "TCP port 2222 \u2192 192.168.122.10:22"
     app.find(name=rule, timeout=15)
+    app.find(name="Not active: the network is stopped")
+    app.find(name="Not installed: rules are kept but not applied")
     # The same host port again is refused, naming the rule that has it.
     app.click(app.find("push button", "Add Rule…"))
     app.focus_titled("Add a Forwarding Rule")

@@ -187,7 +187,6 @@ impl FormDialog {
     }
 
     pub fn present(&self, focus: Option<&impl IsA<gtk::Widget>>) {
-        a11y::undouble_button_names(&self.window);
         self.window.present();
         if let Some(w) = focus {
             w.grab_focus();
