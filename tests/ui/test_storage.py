@@ -62,7 +62,7 @@ def test_new_directory_pool_and_a_missing_path():
     app.type_into(app.find(lib.ENTRY, "Name"), "scratch-pool")
     path = app.find(lib.ENTRY, "Directory")
     app.set_text(path, "/nonexistent/kvmm/pool")
-    build = app.find("switch", "Create the directory")
+    build = app.find(name="Create the directory", role=("switch", "toggle button", "check box"))
     if lib.is_checked(build):
         app.click(build)
     app.click(lib.dialog_button(app, "Create"))
@@ -87,12 +87,12 @@ def test_deleting_a_volume_in_use_is_refused():
 def test_a_free_volume_is_deleted_after_confirmation():
     app, _ = tt.start()
     open_pool(app, "default")
-    # build.qcow2 belongs to build-off: make a free one first by cloning it.
-    lib.menu_item(app, "Actions for \u201cweb-uefi.qcow2\u201d", "Clone…")
-    app.focus_titled("Clone \u201cweb-uefi.qcow2\u201d")
+    # build.qcow2 belongs to build-off (stopped): a free copy of it is made first.
+    lib.menu_item(app, "Actions for \u201cbuild.qcow2\u201d", "Clone…")
+    app.focus_titled("Clone \u201cbuild.qcow2\u201d")
     app.click(lib.dialog_button(app, "Clone"))
-    app.find(name="web-uefi-clone.qcow2", timeout=15)
-    lib.menu_item(app, "Actions for \u201cweb-uefi-clone.qcow2\u201d", "Delete…")
-    app.find(name="Delete \u201cweb-uefi-clone.qcow2\u201d?")
+    app.find(name="build-clone.qcow2", timeout=15)
+    lib.menu_item(app, "Actions for \u201cbuild-clone.qcow2\u201d", "Delete…")
+    app.find(name="Delete \u201cbuild-clone.qcow2\u201d?")
     app.click(lib.dialog_button(app, "Delete"))
-    app.absent(name="web-uefi-clone.qcow2", timeout=15)
+    app.absent(name="build-clone.qcow2", timeout=15)
