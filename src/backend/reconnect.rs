@@ -75,6 +75,7 @@ impl Worker {
                     | Command::ImportXml { .. }),
                 ) => self.manage_disconnected(cmd),
                 Msg::Cmd(Command::Edit { uuid, edit }) => self.edit_disconnected(uuid, edit),
+                Msg::Cmd(Command::Disk(cmd)) => self.disk_disconnected(cmd),
                 Msg::Cmd(
                     ref cmd @ (Command::CreateOptions
                     | Command::ProposeXml { .. }

@@ -28,6 +28,7 @@ use super::create::{CreateOptions, CreatePlan, CreateStep};
 use super::delete::{DeleteOutcome, DeletePlan};
 use super::edit::{Applied, VmEdit};
 use super::error::{BackendError, ErrorKind};
+use super::hotplug::{DiskCommand, DiskEvent};
 use super::lifecycle::{run_action, After};
 use super::link::Link;
 use super::types::{HostInfo, LinkState, VmAction, VmDetails, VmSummary};
@@ -73,6 +74,9 @@ pub enum Command {
     /// Create a machine: zero or more [`Event::CreateProgress`], then `VmChanged` for the
     /// new machine and [`Event::Created`] (or just `Created` with the error).
     Create { plan: Box<CreatePlan> },
+    /// Attach, detach, change media (src/backend/hotplug): answered with
+    /// [`Event::Disk`], then a fresh [`Event::Details`] of the machine when it worked.
+    Disk(DiskCommand),
 }
 
 /// What a worker tells the UI, through the sink closure given to [`ConnectionHandle::spawn`].
@@ -139,6 +143,8 @@ pub enum Event {
     ProposedXml(Result<String, BackendError>),
     CreateProgress(CreateStep),
     Created(Result<VmSummary, BackendError>),
+    /// The answer to [`Command::Disk`].
+    Disk(DiskEvent),
 }
 
 /// A closure run on the worker's connection (tests and diagnostics).
@@ -335,6 +341,7 @@ impl Worker {
                     | Command::ImportXml { .. }),
                 ) => self.manage(link, cmd),
                 Msg::Cmd(Command::Edit { uuid, edit }) => self.edit(&link.conn, uuid, edit),
+                Msg::Cmd(Command::Disk(cmd)) => self.disk(link, cmd),
                 Msg::Cmd(
                     cmd @ (Command::CreateOptions
                     | Command::ProposeXml { .. }
