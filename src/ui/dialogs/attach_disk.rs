@@ -329,6 +329,11 @@ impl AttachDialog {
     pub fn close(&self) {
         self.window.close();
     }
+
+    /// Still on screen (not cancelled or closed).
+    pub fn is_open(&self) -> bool {
+        self.window.is_visible()
+    }
 }
 
 /// Opens the dialog; `on_attach` gets the request (the dialog then waits for

@@ -191,7 +191,8 @@ impl DisksGroup {
 
     /// The worker answered a request: close the attach dialog, or show why it failed.
     pub fn done(&self, result: Result<(), String>) {
-        let Some(dialog) = self.dialog.borrow().clone() else {
+        let Some(dialog) = self.dialog.borrow().clone().filter(AttachDialog::is_open) else {
+            self.dialog.replace(None);
             return;
         };
         match result {
