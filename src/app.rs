@@ -3,6 +3,7 @@
 
 mod actions;
 mod chrome;
+mod disks;
 mod manage;
 
 use adw::prelude::*;
@@ -206,6 +207,8 @@ impl Component for App {
                 VmDetailsOutput::Delete(uuid) => AppMsg::DeleteVm(uuid),
                 VmDetailsOutput::Clone(uuid) => AppMsg::CloneVm(uuid),
                 VmDetailsOutput::Export(uuid) => AppMsg::ExportVm(uuid),
+                VmDetailsOutput::Disk(cmd) => AppMsg::Send(Command::Disk(cmd)),
+                VmDetailsOutput::NeedStorage => AppMsg::Send(Command::CreateOptions),
                 VmDetailsOutput::SaveXml(uuid, xml) => AppMsg::Send(Command::DefineXml {
                     kind: crate::backend::xml_define::XmlKind::Domain { uuid },
                     xml,
@@ -492,6 +495,8 @@ impl App {
                 if let Ok(options) = &r {
                     self.dashboard
                         .emit(DashboardMsg::Resources(Box::new(options.clone())));
+                    self.details
+                        .emit(VmDetailsMsg::Storage(Box::new(options.clone())));
                 }
                 self.to_wizard(NewVmMsg::Options(r));
             }
@@ -499,7 +504,7 @@ impl App {
             Event::CreateProgress(step) => self.to_wizard(NewVmMsg::Progress(step)),
             // The wizard starts the new machine; the start's toast says the rest.
             Event::Created(r) => self.to_wizard(NewVmMsg::Created(r)),
-            // No port-forwarding view yet (the lead wires it to the Networks page).
+            Event::Disk(e) => self.on_disk_event(e, sender),
             Event::Edited {
                 uuid,
                 name,

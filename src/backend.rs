@@ -20,6 +20,10 @@
 //! each disk, who else uses it), [`xml_check`] (well-formedness with line and column),
 //! [`xml_edit`] (path-based XML rewriting).
 //!
+//! Disks on a machine (commands handled in `worker_disks`): [`hotplug`] (attach an existing
+//! volume, a new volume or a file, live and/or persistent; detach; change or eject
+//! CD-ROM media).
+//!
 //! Creating machines: [`osinfo`] (the libosinfo OS database: search, ISO detection,
 //! recommended resources and devices), [`domain_spec`] (the typed domain model, written
 //! with an XML writer) and [`create`] (the wizard's options, plan, proposed XML, and the
@@ -47,6 +51,7 @@ pub mod edit;
 pub mod error;
 pub mod event_loop;
 pub mod host;
+pub mod hotplug;
 pub mod lifecycle;
 mod link;
 pub mod names;
@@ -62,6 +67,7 @@ pub mod summary;
 pub mod tags;
 pub mod types;
 pub mod worker;
+mod worker_disks;
 mod worker_manage;
 mod worker_networks;
 mod worker_portfwd;

@@ -13,6 +13,8 @@
 mod common;
 #[path = "live/create_vm.rs"]
 mod create_vm;
+#[path = "live/hotplug.rs"]
+mod hotplug;
 #[path = "live/edit.rs"]
 mod m_edit;
 #[path = "live/manage.rs"]
@@ -404,6 +406,34 @@ fn m_created_from_imported_disk_boots() {
         return;
     }
     create_vm::created_from_imported_disk_boots();
+}
+
+/// Disk hot-plug (tests/live/hotplug.rs): a new volume appears in the running guest's
+/// /sys/block and goes again on detach.
+#[test]
+fn o_hot_plug_and_detach_a_new_volume() {
+    if !enabled("o_hot_plug_and_detach_a_new_volume") {
+        return;
+    }
+    hotplug::hot_plug_and_detach_a_new_volume();
+}
+
+/// A disk attached to the shut-off guest goes to its configuration only.
+#[test]
+fn p_attach_to_the_stopped_guest_is_persistent() {
+    if !enabled("p_attach_to_the_stopped_guest_is_persistent") {
+        return;
+    }
+    hotplug::attach_to_the_stopped_guest_is_persistent();
+}
+
+/// A SATA CD-ROM drive: an ISO in, ejected and in again while the guest runs.
+#[test]
+fn q_cdrom_insert_and_eject() {
+    if !enabled("q_cdrom_insert_and_eject") {
+        return;
+    }
+    hotplug::cdrom_insert_and_eject();
 }
 
 /// An unprivileged user opening qemu:///system is refused with PermissionDenied and a

@@ -28,6 +28,7 @@ use super::create::{CreateOptions, CreatePlan, CreateStep};
 use super::delete::{DeleteOutcome, DeletePlan};
 use super::edit::{Applied, VmEdit};
 use super::error::{BackendError, ErrorKind};
+use super::hotplug::{DiskCommand, DiskEvent};
 use super::lifecycle::{run_action, After};
 use super::link::Link;
 use super::networks::{NetworkCommand, NetworkEvent};
@@ -84,6 +85,9 @@ pub enum Command {
     /// Port forwarding on NAT networks (src/backend/portfwd; handled in
     /// `worker_portfwd.rs`), answered with [`Event::PortForward`]s.
     PortForward(PortForwardCommand),
+    /// Attach, detach, change media (src/backend/hotplug): answered with
+    /// [`Event::Disk`], then a fresh [`Event::Details`] of the machine when it worked.
+    Disk(DiskCommand),
 }
 
 /// What a worker tells the UI, through the sink closure given to [`ConnectionHandle::spawn`].
@@ -157,6 +161,8 @@ pub enum Event {
     Network(NetworkEvent),
     /// Port forwarding: a network's rules and hook state, or the outcome of a change.
     PortForward(PortForwardEvent),
+    /// The answer to [`Command::Disk`].
+    Disk(DiskEvent),
 }
 
 /// A closure run on the worker's connection (tests and diagnostics).
@@ -356,6 +362,7 @@ impl Worker {
                     | Command::ImportXml { .. }),
                 ) => self.manage(link, cmd),
                 Msg::Cmd(Command::Edit { uuid, edit }) => self.edit(&link.conn, uuid, edit),
+                Msg::Cmd(Command::Disk(cmd)) => self.disk(link, cmd),
                 Msg::Cmd(
                     cmd @ (Command::CreateOptions
                     | Command::ProposeXml { .. }

@@ -6,11 +6,14 @@ use gtk::glib;
 use gtk::prelude::*;
 use relm4::prelude::*;
 
+mod disks;
 mod settings;
 
 use std::rc::Rc;
 
+use crate::backend::create::CreateOptions;
 use crate::backend::edit::VmEdit;
+use crate::backend::hotplug::DiskCommand;
 use crate::backend::{BackendError, VmAction, VmDetails, VmSummary};
 use crate::i18n::gettext_f;
 use crate::services::db;
@@ -43,6 +46,12 @@ pub enum VmDetailsMsg {
     /// The machine's XML for the editor (inactive definition, secrets kept).
     XmlLoaded(String, Result<String, BackendError>),
     XmlSaved(String, Result<(), BackendError>),
+    /// The host's pools and volumes, for the attach dialog.
+    Storage(Box<CreateOptions>),
+    /// The worker's answer to a disk request for machine `.0`.
+    DiskDone(String, Result<(), String>),
+    /// A disk action from the Disks group (attach, detach, media).
+    Disk(disks::DiskMsg),
 }
 
 #[derive(Debug)]
@@ -56,6 +65,9 @@ pub enum VmDetailsOutput {
     Clone(String),
     Export(String),
     SaveXml(String, String),
+    Disk(DiskCommand),
+    /// Ask the worker for the host's pools and volumes (answered with `Storage`).
+    NeedStorage,
 }
 
 #[derive(Debug)]
@@ -75,7 +87,7 @@ pub struct VmDetailsPage {
     general: InfoGroup,
     settings: Rc<settings::SettingsGroup>,
     hardware: InfoGroup,
-    disks: InfoGroup,
+    disk_group: disks::DisksGroup,
     nics: InfoGroup,
     displays: InfoGroup,
     xml: Rc<XmlEditor>,
@@ -181,24 +193,7 @@ impl VmDetailsPage {
                     .join(" · "),
             ),
         ]);
-        self.disks.set_rows(
-            d.disks
-                .iter()
-                .map(|disk| {
-                    let title = format!("{} ({} {})", disk.target, disk.bus, disk.device);
-                    let size = disk.capacity_bytes.map(format::bytes);
-                    let mut value = if disk.source.is_empty() {
-                        gettext("Empty")
-                    } else {
-                        disk.source.clone()
-                    };
-                    if let Some(size) = size {
-                        value = format!("{value} · {size}");
-                    }
-                    (title, value)
-                })
-                .collect(),
-        );
+        self.disk_group.show(d);
         self.nics.set_rows(
             d.nics
                 .iter()
@@ -333,7 +328,7 @@ impl Component for VmDetailsPage {
             }))
         };
         let hardware = InfoGroup::new(&gettext("Hardware"));
-        let disks = InfoGroup::new(&gettext("Disks"));
+        let disk_group = disks::DisksGroup::new(&sender);
         let nics = InfoGroup::new(&gettext("Network Interfaces"));
         let displays = InfoGroup::new(&gettext("Display and Consoles"));
 
@@ -350,7 +345,9 @@ impl Component for VmDetailsPage {
         column.append(general.widget());
         column.append(&settings.group);
         column.append(&settings.tags_group);
-        for g in [&hardware, &disks, &nics, &displays] {
+        column.append(hardware.widget());
+        column.append(&disk_group.group);
+        for g in [&nics, &displays] {
             column.append(g.widget());
         }
         let clamp = adw::Clamp::builder()
@@ -424,7 +421,7 @@ impl Component for VmDetailsPage {
             general,
             settings,
             hardware,
-            disks,
+            disk_group,
             nics,
             displays,
             xml,
@@ -525,6 +522,13 @@ impl Component for VmDetailsPage {
                     }
                 }
             }
+            VmDetailsMsg::Storage(options) => self.disk_group.set_storage(*options),
+            VmDetailsMsg::DiskDone(uuid, result) => {
+                if self.uuid().as_deref() == Some(uuid.as_str()) {
+                    self.disk_group.done(result);
+                }
+            }
+            VmDetailsMsg::Disk(msg) => self.on_disk_msg(msg, &sender),
             VmDetailsMsg::SaveAsTemplate => {
                 let (Some(d), Some(parent)) = (
                     self.details.as_ref(),
