@@ -12,6 +12,9 @@ use adw::prelude::*;
 
 use crate::ui::a11y;
 
+/// The action's check: `Ok` once the command is sent, `Err` with what is wrong.
+type Check = Rc<dyn Fn() -> Result<(), String>>;
+
 /// An open form; cheap to clone.
 #[derive(Clone)]
 pub struct FormDialog {
@@ -20,7 +23,7 @@ pub struct FormDialog {
     error: gtk::Label,
     accept: gtk::Button,
     spinner: gtk::Spinner,
-    check: Rc<RefCell<Option<Rc<dyn Fn() -> Result<(), String>>>>>,
+    check: Rc<RefCell<Option<Check>>>,
 }
 
 impl FormDialog {

@@ -90,12 +90,11 @@ pub fn row_menu(
     button
 }
 
+/// Actions of a group: (name, handler of the item's string target).
+pub type Handlers<'a> = Vec<(&'a str, Box<dyn Fn(String)>)>;
+
 /// Registers `group` on `widget` with one string-parameter action per (name, handler).
-pub fn install_actions(
-    widget: &impl IsA<gtk::Widget>,
-    group: &str,
-    actions: Vec<(&str, Box<dyn Fn(String)>)>,
-) {
+pub fn install_actions(widget: &impl IsA<gtk::Widget>, group: &str, actions: Handlers<'_>) {
     let set = gio::SimpleActionGroup::new();
     for (name, handler) in actions {
         let action = gio::SimpleAction::new(name, Some(gtk::glib::VariantTy::STRING));

@@ -178,7 +178,7 @@ impl NetView {
         let root = gtk::Box::new(gtk::Orientation::Vertical, 0);
         root.append(&header);
         root.append(&scroll);
-        let handlers: Vec<(&str, Box<dyn Fn(String)>)> = vec![
+        let handlers: host_page::Handlers = vec![
             ("xml", {
                 let s = sender.clone();
                 Box::new(move |_| s.input(NetworksMsg::EditXml))
@@ -389,8 +389,8 @@ impl NetView {
                     &[("rule", &rule_text(&rs.rule))],
                 ),
             );
-            let (s, rule) = (self.sender.clone(), rs.rule.clone());
-            remove.connect_clicked(move |_| s.input(NetworksMsg::RemoveRule(rule.clone())));
+            let (s, rule) = (self.sender.clone(), rs.rule);
+            remove.connect_clicked(move |_| s.input(NetworksMsg::RemoveRule(rule)));
             row.add_suffix(&remove);
             rows.push(row.upcast());
         }

@@ -113,7 +113,7 @@ impl PoolView {
         let root = gtk::Box::new(gtk::Orientation::Vertical, 0);
         root.append(&header);
         root.append(&scroll);
-        let handlers: Vec<(&str, Box<dyn Fn(String)>)> = vec![
+        let handlers: host_page::Handlers = vec![
             ("refresh", {
                 let sender = sender.clone();
                 Box::new(move |_| sender.input(StorageMsg::Pool(PoolAction::Refresh)))
