@@ -131,7 +131,6 @@ impl FormDialog {
             .active(active)
             .valign(gtk::Align::Center)
             .build();
-        a11y::set_label(&switch, title);
         let row = adw::ActionRow::builder()
             .title(title)
             .activatable_widget(&switch)

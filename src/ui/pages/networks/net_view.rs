@@ -123,7 +123,6 @@ impl NetView {
         let (scroll, column) = host_page::scrolled_column();
         let info = adw::PreferencesGroup::new();
         let autostart = gtk::Switch::builder().valign(gtk::Align::Center).build();
-        a11y::set_label(&autostart, &gettext("Start with the host"));
         let autostart_row = adw::ActionRow::builder()
             .title(gettext("Start with the host"))
             .activatable_widget(&autostart)
