@@ -333,19 +333,25 @@ class App:
         ox, oy = self.window_origin(wid)
         px, py, pw, ph = pane.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
         view_top, view_bottom = max(py, 0), min(py + ph, win_h)
+        last, stuck = None, 0
         for _ in range(limit):
             _, y, _, h = acc.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
             if y >= view_top and y + h <= view_bottom:
                 return
+            # The pane cannot scroll further (the widget is as far in view as it gets,
+            # e.g. taller than the window): stop instead of wheeling on for nothing.
+            stuck = stuck + 1 if y == last else 0
+            if stuck >= 2:
+                return
+            last = y
             wheel = "5" if y + h > view_bottom else "4"
-            run(["xdotool", "mousemove", "--sync", str(ox + px + pw // 2),
-                 str(oy + (view_top + view_bottom) // 2), "click", wheel])
+            move_and_click(ox + px + pw // 2, oy + (view_top + view_bottom) // 2, wheel)
             time.sleep(0.05)
 
     def pointer_click(self, acc, button=1):
         self.scroll_into_view(acc)
         x, y = self.center(acc)
-        run(["xdotool", "mousemove", "--sync", str(x), str(y), "click", str(button)])
+        move_and_click(x, y, button)
         # Keys go where the user last clicked (a dialog is its own X window, and there is
         # no window manager to move the focus there).
         self.clicked_window = self.x_window_of(acc)
@@ -463,6 +469,18 @@ class App:
 
     def __exit__(self, *exc):
         self.quit()
+
+
+def move_and_click(x, y, button):
+    """Move the pointer to (x, y) and click. `mousemove --sync` waits for the pointer to
+    move, which never happens when it is there already (xdotool then blocks ~15 s), so
+    the move is skipped in that case."""
+    out = run(["xdotool", "getmouselocation", "--shell"], check=False)
+    here = dict(line.split("=", 1) for line in out.split() if "=" in line)
+    if (here.get("X"), here.get("Y")) == (str(x), str(y)):
+        run(["xdotool", "click", str(button)])
+    else:
+        run(["xdotool", "mousemove", "--sync", str(x), str(y), "click", str(button)])
 
 
 def dialog_button(app, label, timeout=10):
