@@ -473,14 +473,14 @@ class App:
 
 def move_and_click(x, y, button):
     """Move the pointer to (x, y) and click. `mousemove --sync` waits for the pointer to
-    move, which never happens when it is there already (xdotool then blocks ~15 s), so
-    the move is skipped in that case."""
+    move, which never happens when it is there already (xdotool then blocks ~15 s); so
+    then it first steps one pixel aside (a window that opened under a still pointer only
+    learns where the pointer is from a motion)."""
     out = run(["xdotool", "getmouselocation", "--shell"], check=False)
     here = dict(line.split("=", 1) for line in out.split() if "=" in line)
     if (here.get("X"), here.get("Y")) == (str(x), str(y)):
-        run(["xdotool", "click", str(button)])
-    else:
-        run(["xdotool", "mousemove", "--sync", str(x), str(y), "click", str(button)])
+        run(["xdotool", "mousemove", "--sync", str(x + 1), str(y)])
+    run(["xdotool", "mousemove", "--sync", str(x), str(y), "click", str(button)])
 
 
 def dialog_button(app, label, timeout=10):

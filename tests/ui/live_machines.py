@@ -121,3 +121,43 @@ def test_daemon_restart_shows_disconnected_then_recovers():
     tm.wait_row_state(app, DOMAIN, "Running")
     virsh("destroy", DOMAIN)
     tm.wait_row_state(app, DOMAIN, "Shut Off")
+
+
+def test_attach_and_detach_a_disk_through_the_page():
+    """Issue 5: a disk attached from the machine's page reaches the real definition, and
+    detaching it from the page removes it again (the guest is stopped: persistent only;
+    hot-plug into the running guest is tests/live/hotplug.rs)."""
+    if os.environ.get("KVMM_LIVE") != "1":
+        raise lib.Skip("needs the live rig: run tests/live/run.sh")
+    import re
+    import tempfile
+    import test_disks as td
+    if domstate() != "shut off":
+        virsh("destroy", DOMAIN, check=False)
+    lib.wait_for(lambda: domstate() == "shut off", 30, f"{DOMAIN} off before the test")
+    image = tempfile.NamedTemporaryFile(prefix="kvmm-test-ui-", suffix=".img",
+                                        dir="/var/lib/libvirt/kvmm-test", delete=False)
+    image.truncate(8 * 1024 * 1024)
+    image.close()
+    try:
+        app = lib.App(uri=URI)
+        tm.open_machines(app)
+        tm.open_details(app, tm.search(app, DOMAIN))
+        td.open_attach(app, DOMAIN)
+        td.choose(app, "Source", 2)
+        app.type_into(app.find(lib.ENTRY, "Image file"), image.name)
+        app.click(lib.dialog_button(app, "Attach"))
+        detach = app.find("push button", re.compile(r"^Detach vd[b-z]$"), timeout=30)
+        target = lib.name_of(detach).split()[-1]
+        assert image.name in virsh("domblklist", DOMAIN, "--inactive"), \
+            "the attached file is not in the definition"
+        app.click(detach)
+        app.find(name=re.compile("^Detach \u201c" + target + "\u201d from"))
+        app.click(lib.dialog_button(app, "Detach"))
+        app.absent("push button", "Detach " + target, timeout=30)
+        assert image.name not in virsh("domblklist", DOMAIN, "--inactive"), \
+            "the detached file is still in the definition"
+    finally:
+        if image.name in virsh("domblklist", DOMAIN, "--inactive", check=False):
+            virsh("detach-disk", DOMAIN, image.name, "--config", check=False)
+        os.unlink(image.name)

@@ -85,7 +85,7 @@ def pages(app):
     def host_page(sidebar, row=None, button=None, heading=None):
         open_sidebar(app, sidebar)
         if row:
-            app.pointer_click(app.find("list item", row))
+            app.pointer_click(app.find("list item", ui.re.compile("^" + row + r"\b")))
         if button:
             app.click(app.find("push button", button))
             app.focus_titled(heading)
