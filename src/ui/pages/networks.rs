@@ -74,7 +74,7 @@ fn summary(net: &NetworkInfo) -> String {
         parts.push(b.clone());
     }
     for ip in [&net.ipv4, &net.ipv6].into_iter().flatten() {
-        parts.push(format!("{}/{}", ip.address, ip.prefix));
+        parts.push(ip.subnet().to_string());
     }
     if !net.active {
         parts.push(gettext("Inactive"));

@@ -9,7 +9,7 @@ use gettextrs::gettext;
 use relm4::prelude::*;
 
 use super::{NetworksMsg, NetworksPage};
-use crate::backend::networks::{Lease, NetAction, NetMode, NetworkInfo};
+use crate::backend::networks::{IpConfig, Lease, NetAction, NetMode, NetworkInfo};
 use crate::backend::portfwd::{ForwardRule, PortForwards, Proto};
 use crate::i18n::gettext_f;
 use crate::ui::a11y;
@@ -53,6 +53,17 @@ fn property_row(title: &str, value: &str) -> gtk::Widget {
         .css_classes(["property"])
         .build();
     row.upcast()
+}
+
+/// "192.168.122.0/24, gateway 192.168.122.1".
+fn subnet_text(ip: &IpConfig) -> String {
+    gettext_f(
+        "{subnet}, gateway {address}",
+        &[
+            ("subnet", &ip.subnet().to_string()),
+            ("address", &ip.address.to_string()),
+        ],
+    )
 }
 
 pub fn rule_text(rule: &ForwardRule) -> String {
@@ -247,16 +258,10 @@ impl NetView {
             rows.push(property_row(&gettext("Through"), dev));
         }
         if let Some(ip) = &net.ipv4 {
-            rows.push(property_row(
-                &gettext("IPv4"),
-                &format!("{}/{}", ip.address, ip.prefix),
-            ));
+            rows.push(property_row(&gettext("IPv4"), &subnet_text(ip)));
         }
         if let Some(ip) = &net.ipv6 {
-            rows.push(property_row(
-                &gettext("IPv6"),
-                &format!("{}/{}", ip.address, ip.prefix),
-            ));
+            rows.push(property_row(&gettext("IPv6"), &subnet_text(ip)));
         }
         if let Some(d) = &net.domain {
             rows.push(property_row(&gettext("DNS domain"), d));
