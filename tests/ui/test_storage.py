@@ -96,3 +96,20 @@ def test_a_free_volume_is_deleted_after_confirmation():
     app.find(name="Delete \u201cbuild-clone.qcow2\u201d?")
     app.click(lib.dialog_button(app, "Delete"))
     app.absent(name="build-clone.qcow2", timeout=15)
+
+
+def test_resize_refuses_to_shrink_and_bad_units():
+    app, _ = tt.start()
+    open_pool(app, "default")
+    lib.menu_item(app, "Actions for \u201cbuild.qcow2\u201d", "Resize…")
+    app.focus_titled("Resize \u201cbuild.qcow2\u201d")
+    size = app.find(lib.ENTRY, "New size")
+    lib.wait_for(lambda: lib.text_of_entry(size) == "40 GiB", 5, "the current size offered")
+    app.set_text(size, "20 GiB")
+    app.click(lib.dialog_button(app, "Resize"))
+    app.find(name=re.compile(r"must be larger than the current 40 GiB"))
+    app.set_text(size, "50 parsecs")
+    app.click(lib.dialog_button(app, "Resize"))
+    app.find(name=re.compile(r"parsecs"))
+    app.click(lib.dialog_button(app, "Cancel"))
+    app.find(name=re.compile(r"^qcow2 · 40 GiB"))
