@@ -93,6 +93,8 @@ pub enum AppMsg {
     ShowPage(Page),
     ShowSidebar,
     OpenVm(String),
+    /// Show a pool's or network's page.
+    OpenHostObject(crate::backend::xml_define::XmlKind),
     CloseDetails,
     /// The user asked for an action; Force Off is confirmed first.
     RequestAction(String, VmAction),
@@ -186,6 +188,7 @@ impl Component for App {
             .forward(sender.input_sender(), |out| match out {
                 DashboardOutput::ShowSidebar => AppMsg::ShowSidebar,
                 DashboardOutput::EditXml(kind) => AppMsg::Send(Command::ReadXml { kind }),
+                DashboardOutput::Open(kind) => AppMsg::OpenHostObject(kind),
             });
         let machines =
             MachinesPage::builder()
@@ -310,6 +313,20 @@ impl Component for App {
             AppMsg::ShowPage(page) => self.show_page(page),
             AppMsg::ShowSidebar => self.chrome.show_sidebar(),
             AppMsg::OpenVm(uuid) => self.open_vm(uuid),
+            AppMsg::OpenHostObject(kind) => {
+                use crate::backend::xml_define::XmlKind;
+                match kind {
+                    XmlKind::Pool { name } => {
+                        self.show_page(Page::Storage);
+                        self.storage.emit(StorageMsg::OpenPool(name));
+                    }
+                    XmlKind::Network { name } => {
+                        self.show_page(Page::Networks);
+                        self.networks.emit(NetworksMsg::Open(name));
+                    }
+                    XmlKind::Domain { uuid } => self.open_vm(uuid),
+                }
+            }
             AppMsg::CloseDetails => {
                 self.open_vm = None;
                 self.chrome.show_content("machines");

@@ -113,3 +113,15 @@ def test_resize_refuses_to_shrink_and_bad_units():
     app.find(name=re.compile(r"parsecs"))
     app.click(lib.dialog_button(app, "Cancel"))
     app.find(name=re.compile(r"^qcow2 · 40 GiB"))
+
+
+def test_dashboard_rows_open_the_pool_and_network_pages():
+    app, _ = tt.start()
+    app.pointer_click(app.find("list item", "Dashboard"))
+    app.pointer_click(row(app, "data"))
+    app.find(name="web-data.raw", timeout=15)
+    app.find("push button", "Pool Menu")
+    app.pointer_click(app.find("list item", "Dashboard"))
+    app.pointer_click(row(app, "isolated"))
+    app.find("push button", "Network Menu", timeout=15)
+    app.find(name=re.compile(r"^10\.10\.0\.0/24, gateway 10\.10\.0\.1"))

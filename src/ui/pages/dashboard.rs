@@ -27,6 +27,8 @@ pub enum DashboardMsg {
 pub enum DashboardOutput {
     ShowSidebar,
     EditXml(XmlKind),
+    /// Show a network's or pool's page.
+    Open(XmlKind),
 }
 
 pub struct DashboardPage {
@@ -88,8 +90,14 @@ impl Component for DashboardPage {
                 let _ = sender.output(DashboardOutput::EditXml(kind));
             })
         };
-        let networks = HostObjects::new(&gettext("Virtual Networks"), edit.clone());
-        let pools = HostObjects::new(&gettext("Storage Pools"), edit);
+        let open: Rc<dyn Fn(XmlKind)> = {
+            let sender = sender.clone();
+            Rc::new(move |kind| {
+                let _ = sender.output(DashboardOutput::Open(kind));
+            })
+        };
+        let networks = HostObjects::new(&gettext("Virtual Networks"), edit.clone(), open.clone());
+        let pools = HostObjects::new(&gettext("Storage Pools"), edit, open);
 
         let column = gtk::Box::builder()
             .orientation(gtk::Orientation::Vertical)

@@ -63,6 +63,8 @@ pub struct NetworksPage {
     list_back: gtk::Button,
     view: net_view::NetView,
     form: Option<FormDialog>,
+    /// A network asked for before the list arrived (from the dashboard).
+    pending_open: Option<String>,
 }
 
 pub struct NetworksWidgets {}
@@ -181,6 +183,9 @@ impl NetworksPage {
             NetworkEvent::List(Ok(list)) => {
                 self.networks = list;
                 self.show_list(sender);
+                if let Some(name) = self.pending_open.take() {
+                    sender.input(NetworksMsg::Open(name));
+                }
                 match self.open_network().cloned() {
                     Some(net) => self.view.show_network(&net),
                     None if self.open.is_some() => sender.input(NetworksMsg::Close),
@@ -380,6 +385,7 @@ impl Component for NetworksPage {
                 list_back,
                 view,
                 form: None,
+                pending_open: None,
             },
             widgets: NetworksWidgets {},
         }
@@ -396,8 +402,10 @@ impl Component for NetworksPage {
             NetworksMsg::Folded(folded) => self.list_back.set_visible(folded),
             NetworksMsg::Open(name) => {
                 let Some(net) = self.networks.iter().find(|n| n.name == name).cloned() else {
+                    self.pending_open = Some(name);
                     return;
                 };
+                self.pending_open = None;
                 self.open = Some(name.clone());
                 self.view.show_network(&net);
                 a11y::show_only(&self.stack, "network");

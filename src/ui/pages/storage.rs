@@ -82,6 +82,8 @@ pub struct StoragePage {
     transfers: HashMap<u64, Transfer>,
     next_transfer: u64,
     form: Option<FormDialog>,
+    /// A pool asked for before the list arrived (from the dashboard).
+    pending_open: Option<String>,
     chooser: Option<gtk::FileChooserNative>,
 }
 
@@ -134,6 +136,9 @@ impl StoragePage {
             StorageEvent::Pools(Ok(pools)) => {
                 self.pools = pools;
                 self.show_list(sender);
+                if let Some(name) = self.pending_open.take() {
+                    sender.input(StorageMsg::OpenPool(name));
+                }
                 match self.open_pool().cloned() {
                     Some(pool) => self.view.show_pool(&pool),
                     None if self.open.is_some() => {
@@ -634,6 +639,7 @@ impl Component for StoragePage {
                 transfers: HashMap::new(),
                 next_transfer: 0,
                 form: None,
+                pending_open: None,
                 chooser: None,
             },
             widgets: StorageWidgets {},
@@ -647,8 +653,10 @@ impl Component for StoragePage {
             StorageMsg::Folded(folded) => self.list_back.set_visible(folded),
             StorageMsg::OpenPool(name) => {
                 let Some(pool) = self.pools.iter().find(|p| p.name == name).cloned() else {
+                    self.pending_open = Some(name);
                     return;
                 };
+                self.pending_open = None;
                 self.open = Some(name.clone());
                 self.volumes.clear();
                 self.view.show_pool(&pool);

@@ -1,5 +1,5 @@
 //! A titled list of host objects (virtual networks, storage pools) with a one-line
-//! summary each and an "Edit XML" button.
+//! summary each and an "Edit XML" button; activating a row opens the object's page.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -15,14 +15,20 @@ pub struct HostObjects {
     group: adw::PreferencesGroup,
     rows: RefCell<Vec<adw::ActionRow>>,
     on_edit: Rc<dyn Fn(XmlKind)>,
+    on_open: Rc<dyn Fn(XmlKind)>,
 }
 
 impl HostObjects {
-    pub fn new(title: &str, on_edit: Rc<dyn Fn(XmlKind)>) -> HostObjects {
+    pub fn new(
+        title: &str,
+        on_edit: Rc<dyn Fn(XmlKind)>,
+        on_open: Rc<dyn Fn(XmlKind)>,
+    ) -> HostObjects {
         HostObjects {
             group: adw::PreferencesGroup::builder().title(title).build(),
             rows: RefCell::new(Vec::new()),
             on_edit,
+            on_open,
         }
     }
 
@@ -45,7 +51,12 @@ impl HostObjects {
             let row = adw::ActionRow::builder()
                 .title(gtk::glib::markup_escape_text(&name).as_str())
                 .subtitle(gtk::glib::markup_escape_text(&summary).as_str())
+                .activatable(true)
                 .build();
+            {
+                let (on_open, kind) = (self.on_open.clone(), kind.clone());
+                row.connect_activated(move |_| on_open(kind.clone()));
+            }
             let edit = a11y::icon_button(
                 "text-x-generic-symbolic",
                 &gettext_f("Edit the XML of “{name}”", &[("name", &name)]),
@@ -55,6 +66,7 @@ impl HostObjects {
             let on_edit = self.on_edit.clone();
             edit.connect_clicked(move |_| on_edit(kind.clone()));
             row.add_suffix(&edit);
+            row.add_suffix(&gtk::Image::from_icon_name("go-next-symbolic"));
             self.group.add(&row);
             new_rows.push(row);
         }
