@@ -1,5 +1,7 @@
 //! Reusable GTK widgets.
 
+pub mod host_detail;
+pub mod host_list;
 pub mod host_objects;
 pub mod host_page;
 pub mod info_group;

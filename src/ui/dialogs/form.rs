@@ -199,3 +199,18 @@ impl FormDialog {
         &self.window
     }
 }
+
+/// A text row's trimmed text.
+pub fn text(row: &adw::EntryRow) -> String {
+    row.text().trim().to_owned()
+}
+
+/// A text row's trimmed text, or "Enter {what}." when it is blank.
+pub fn required(row: &adw::EntryRow, what: &str) -> Result<String, String> {
+    let value = text(row);
+    if value.is_empty() {
+        Err(crate::i18n::gettext_f("Enter {what}.", &[("what", what)]))
+    } else {
+        Ok(value)
+    }
+}

@@ -9,25 +9,12 @@ use std::rc::Rc;
 use adw::prelude::*;
 use gettextrs::gettext;
 
-use super::form::FormDialog;
+use super::form::{required, text, FormDialog};
 use crate::backend::networks::{
     DhcpHost, NetMode, NetworkCommand, NetworkInfo, NetworkSpec, SubnetSpec,
 };
 use crate::backend::portfwd::{self, PortForwardCommand, Proto};
 use crate::i18n::gettext_f;
-
-fn text(row: &adw::EntryRow) -> String {
-    row.text().trim().to_owned()
-}
-
-fn required(row: &adw::EntryRow, what: &str) -> Result<String, String> {
-    let value = text(row);
-    if value.is_empty() {
-        Err(gettext_f("Enter {what}.", &[("what", what)]))
-    } else {
-        Ok(value)
-    }
-}
 
 /// The modes the form offers, in order.
 fn modes() -> [(NetMode, String); 5] {

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use adw::prelude::*;
 use gettextrs::gettext;
 
-use super::form::FormDialog;
+use super::form::{required, text, FormDialog};
 use crate::backend::storage::{
     parse_size, PoolInfo, PoolSpec, StorageCommand, VolFormat, VolumeInfo, VolumeSpec,
 };
@@ -16,19 +16,6 @@ use crate::i18n::gettext_f;
 use crate::ui::format;
 
 type Send = Rc<dyn Fn(StorageCommand)>;
-
-fn text(row: &adw::EntryRow) -> String {
-    row.text().trim().to_owned()
-}
-
-fn required(row: &adw::EntryRow, what: &str) -> Result<String, String> {
-    let value = text(row);
-    if value.is_empty() {
-        Err(gettext_f("Enter {what}.", &[("what", what)]))
-    } else {
-        Ok(value)
-    }
-}
 
 /// The pool types in the order the form offers them.
 const KINDS: [&str; 6] = ["dir", "fs", "netfs", "logical", "iscsi", "disk"];

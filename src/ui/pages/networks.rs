@@ -18,10 +18,11 @@ use crate::backend::portfwd::{ForwardRule, PortForwardCommand, PortForwardEvent}
 use crate::backend::xml_define::XmlKind;
 use crate::backend::{BackendError, Command};
 use crate::i18n::{gettext_f, ngettext_f};
-use crate::ui::a11y;
+use crate::ui::dialogs::confirm::{self, Question};
 use crate::ui::dialogs::form::FormDialog;
 use crate::ui::dialogs::networks as forms;
-use crate::ui::widgets::host_page::{self, esc};
+use crate::ui::widgets::host_list::{HostList, ListTexts};
+use crate::ui::widgets::host_page::esc;
 
 #[derive(Debug)]
 pub enum NetworksMsg {
@@ -57,10 +58,7 @@ pub struct NetworksPage {
     networks: Vec<NetworkInfo>,
     bridges: Vec<String>,
     open: Option<String>,
-    stack: gtk::Stack,
-    list_group: adw::PreferencesGroup,
-    list_rows: Vec<gtk::Widget>,
-    list_back: gtk::Button,
+    list: HostList,
     view: net_view::NetView,
     form: Option<FormDialog>,
     /// A network asked for before the list arrived (from the dashboard).
@@ -94,7 +92,7 @@ fn summary(net: &NetworkInfo) -> String {
 
 impl NetworksPage {
     fn window(&self) -> Option<gtk::Window> {
-        self.stack.root().and_downcast::<gtk::Window>()
+        self.list.window()
     }
 
     fn open_network(&self) -> Option<&NetworkInfo> {
@@ -152,29 +150,25 @@ impl NetworksPage {
     }
 
     fn show_list(&mut self, sender: &ComponentSender<Self>) {
-        host_page::clear_rows(&self.list_group, &mut self.list_rows);
-        for net in &self.networks {
-            let row = adw::ActionRow::builder()
-                .title(esc(&net.name))
-                .subtitle(esc(&summary(net)))
-                .activatable(true)
-                .build();
-            row.add_suffix(&gtk::Image::from_icon_name("go-next-symbolic"));
-            let sender = sender.clone();
-            let name = net.name.clone();
-            row.connect_activated(move |_| sender.input(NetworksMsg::Open(name.clone())));
-            self.list_group.add(&row);
-            self.list_rows.push(row.upcast());
-        }
+        let rows = self
+            .networks
+            .iter()
+            .map(|net| {
+                let row = adw::ActionRow::builder()
+                    .title(esc(&net.name))
+                    .subtitle(esc(&summary(net)))
+                    .activatable(true)
+                    .build();
+                row.add_suffix(&gtk::Image::from_icon_name("go-next-symbolic"));
+                let sender = sender.clone();
+                let name = net.name.clone();
+                row.connect_activated(move |_| sender.input(NetworksMsg::Open(name.clone())));
+                row
+            })
+            .collect();
+        self.list.set_rows(rows);
         if self.open.is_none() {
-            a11y::show_only(
-                &self.stack,
-                if self.networks.is_empty() {
-                    "empty"
-                } else {
-                    "list"
-                },
-            );
+            self.list.show_list();
         }
     }
 
@@ -241,55 +235,37 @@ impl NetworksPage {
                 &[("names", &net.vms.join(", "))],
             )
         };
-        let dialog = adw::MessageDialog::builder()
-            .transient_for(&parent)
-            .modal(true)
-            .heading(gettext_f("Delete “{name}”?", &[("name", &net.name)]))
-            .body(body)
-            .close_response("cancel")
-            .default_response("cancel")
-            .build();
-        dialog.add_responses(&[
-            ("cancel", &gettext("Cancel")),
-            ("delete", &gettext("Delete")),
-        ]);
-        dialog.set_response_appearance("delete", adw::ResponseAppearance::Destructive);
         let send = Self::net_sender(sender);
         let name = net.name.clone();
-        dialog.connect_response(None, move |_, response| {
-            if response == "delete" {
-                send(NetworkCommand::Delete { name: name.clone() });
-            }
-        });
-        a11y::undouble_button_names(&dialog);
-        dialog.present();
+        confirm::ask(
+            &parent,
+            Question {
+                heading: &gettext_f("Delete “{name}”?", &[("name", &net.name)]),
+                body: &body,
+                accept: &gettext("Delete"),
+                destructive: true,
+                extra: None,
+            },
+            move || send(NetworkCommand::Delete { name: name.clone() }),
+        );
     }
 
     fn confirm_install_hook(&self, sender: &ComponentSender<Self>) {
         let Some(parent) = self.window() else { return };
-        let dialog = adw::MessageDialog::builder()
-            .transient_for(&parent)
-            .modal(true)
-            .heading(gettext("Install the Port Forwarding Hook?"))
-            .body(gettext(
-                "libvirt has no port forwarding for NAT networks. KVM Manager adds it with a hook program that libvirt runs as root whenever a network starts, changes or stops: it sets up the firewall rules of the network’s forwarding rules and removes them again.\n\nInstalling it writes to /etc/libvirt/hooks/network.d and needs administrator rights: you may be asked for your password.",
-            ))
-            .close_response("cancel")
-            .default_response("install")
-            .build();
-        dialog.add_responses(&[
-            ("cancel", &gettext("Cancel")),
-            ("install", &gettext("Install")),
-        ]);
-        dialog.set_response_appearance("install", adw::ResponseAppearance::Suggested);
         let send = Self::pf_sender(sender);
-        dialog.connect_response(None, move |_, response| {
-            if response == "install" {
-                send(PortForwardCommand::InstallHook);
-            }
-        });
-        a11y::undouble_button_names(&dialog);
-        dialog.present();
+        confirm::ask(
+            &parent,
+            Question {
+                heading: &gettext("Install the Port Forwarding Hook?"),
+                body: &gettext(
+                "libvirt has no port forwarding for NAT networks. KVM Manager adds it with a hook program that libvirt runs as root whenever a network starts, changes or stops: it sets up the firewall rules of the network’s forwarding rules and removes them again.\n\nInstalling it writes to /etc/libvirt/hooks/network.d and needs administrator rights: you may be asked for your password.",
+            ),
+                accept: &gettext("Install"),
+                destructive: false,
+                extra: None,
+            },
+            move || send(PortForwardCommand::InstallHook),
+        );
     }
 }
 
@@ -306,83 +282,39 @@ impl Component for NetworksPage {
     }
 
     fn init(_: (), root: gtk::Box, sender: ComponentSender<Self>) -> ComponentParts<Self> {
-        let title = adw::WindowTitle::new(&gettext("Networks"), "");
-        let (header, list_back) = host_page::header(&title);
-        list_back.set_visible(false);
-        {
-            let sender = sender.clone();
-            list_back.connect_clicked(move |_| {
-                let _ = sender.output(NetworksOutput::ShowSidebar);
-            });
-        }
-        let add = a11y::icon_button("list-add-symbolic", &gettext("New Virtual Network"));
-        {
-            let sender = sender.clone();
-            add.connect_clicked(move |_| sender.input(NetworksMsg::New));
-        }
-        header.pack_start(&add);
-        let (scroll, column) = host_page::scrolled_column();
-        let list_group = adw::PreferencesGroup::builder()
-            .title(gettext("Virtual Networks"))
-            .build();
-        column.append(&list_group);
-        let list_page = gtk::Box::new(gtk::Orientation::Vertical, 0);
-        list_page.append(&header);
-        list_page.append(&scroll);
-
-        let new_net = gtk::Button::builder()
-            .label(gettext("New Virtual Network…"))
-            .halign(gtk::Align::Center)
-            .css_classes(["pill", "suggested-action"])
-            .build();
-        {
-            let sender = sender.clone();
-            new_net.connect_clicked(move |_| sender.input(NetworksMsg::New));
-        }
-        let empty = adw::StatusPage::builder()
-            .icon_name("network-workgroup-symbolic")
-            .title(gettext("No Virtual Networks"))
-            .description(gettext(
-                "A virtual network connects machines with each other and with the host: behind NAT, routed, isolated, or on a bridge of the host.",
-            ))
-            .child(&new_net)
-            .vexpand(true)
-            .build();
-        let (empty_header, empty_back) =
-            host_page::header(&adw::WindowTitle::new(&gettext("Networks"), ""));
-        list_back
-            .bind_property("visible", &empty_back, "visible")
-            .sync_create()
-            .build();
-        {
-            let sender = sender.clone();
-            empty_back.connect_clicked(move |_| {
-                let _ = sender.output(NetworksOutput::ShowSidebar);
-            });
-        }
-        let empty_page = gtk::Box::new(gtk::Orientation::Vertical, 0);
-        empty_page.append(&empty_header);
-        empty_page.append(&empty);
-
         let view = net_view::NetView::new(&sender);
-        let stack = gtk::Stack::builder()
-            .transition_type(gtk::StackTransitionType::SlideLeftRight)
-            .build();
-        stack.add_named(&list_page, Some("list"));
-        stack.add_named(&empty_page, Some("empty"));
-        stack.add_named(view.widget(), Some("network"));
-        a11y::hide_other_pages(&stack);
-        root.append(&stack);
+        let list = HostList::new(
+            ListTexts {
+                title: &gettext("Networks"),
+                heading: &gettext("Virtual Networks"),
+                add: &gettext("New Virtual Network"),
+                empty_icon: "network-workgroup-symbolic",
+                empty_title: &gettext("No Virtual Networks"),
+                empty_description: &gettext(
+                    "A virtual network connects machines with each other and with the host: behind NAT, routed, isolated, or on a bridge of the host.",
+                ),
+            },
+            view.widget(),
+            "network",
+            {
+                let sender = sender.clone();
+                move || {
+                    let _ = sender.output(NetworksOutput::ShowSidebar);
+                }
+            },
+            {
+                let sender = sender.clone();
+                move || sender.input(NetworksMsg::New)
+            },
+        );
+        root.append(list.widget());
 
         ComponentParts {
             model: NetworksPage {
                 networks: Vec::new(),
                 bridges: Vec::new(),
                 open: None,
-                stack,
-                list_group,
-                list_rows: Vec::new(),
-                list_back,
+                list,
                 view,
                 form: None,
                 pending_open: None,
@@ -399,7 +331,7 @@ impl Component for NetworksPage {
                 self.send(&sender, NetworkCommand::List);
                 self.send(&sender, NetworkCommand::HostFacts);
             }
-            NetworksMsg::Folded(folded) => self.list_back.set_visible(folded),
+            NetworksMsg::Folded(folded) => self.list.set_folded(folded),
             NetworksMsg::Open(name) => {
                 let Some(net) = self.networks.iter().find(|n| n.name == name).cloned() else {
                     self.pending_open = Some(name);
@@ -408,20 +340,13 @@ impl Component for NetworksPage {
                 self.pending_open = None;
                 self.open = Some(name.clone());
                 self.view.show_network(&net);
-                a11y::show_only(&self.stack, "network");
+                self.list.show_detail();
                 self.send(&sender, NetworkCommand::Leases { name: name.clone() });
                 Self::pf_sender(&sender)(PortForwardCommand::Get { network: name });
             }
             NetworksMsg::Close => {
                 self.open = None;
-                a11y::show_only(
-                    &self.stack,
-                    if self.networks.is_empty() {
-                        "empty"
-                    } else {
-                        "list"
-                    },
-                );
+                self.list.show_list();
             }
             NetworksMsg::New => {
                 if let Some(parent) = self.window() {

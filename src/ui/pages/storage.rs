@@ -23,8 +23,10 @@ use crate::backend::storage::{
 use crate::backend::xml_define::XmlKind;
 use crate::backend::Command;
 use crate::i18n::{gettext_f, ngettext_f};
+use crate::ui::dialogs::confirm::{self, Question};
 use crate::ui::dialogs::form::FormDialog;
 use crate::ui::dialogs::storage as forms;
+use crate::ui::widgets::host_list::{HostList, ListTexts};
 use crate::ui::widgets::host_page::{self, esc};
 use crate::ui::{a11y, format};
 
@@ -74,10 +76,7 @@ pub struct StoragePage {
     pools: Vec<PoolInfo>,
     volumes: Vec<VolumeInfo>,
     open: Option<String>,
-    stack: gtk::Stack,
-    list_group: adw::PreferencesGroup,
-    list_rows: Vec<gtk::Widget>,
-    list_back: gtk::Button,
+    list: HostList,
     view: pool_view::PoolView,
     transfers: HashMap<u64, Transfer>,
     next_transfer: u64,
@@ -95,7 +94,7 @@ impl StoragePage {
     }
 
     fn window(&self) -> Option<gtk::Window> {
-        self.stack.root().and_downcast::<gtk::Window>()
+        self.list.window()
     }
 
     fn open_pool(&self) -> Option<&PoolInfo> {
@@ -115,19 +114,20 @@ impl StoragePage {
     }
 
     fn show_list(&mut self, sender: &ComponentSender<Self>) {
-        host_page::clear_rows(&self.list_group, &mut self.list_rows);
-        for pool in &self.pools {
-            let row = pool_row(pool);
-            let sender = sender.clone();
-            let name = pool.name.clone();
-            row.connect_activated(move |_| sender.input(StorageMsg::OpenPool(name.clone())));
-            self.list_group.add(&row);
-            self.list_rows.push(row.upcast());
-        }
-        if self.pools.is_empty() && self.open.is_none() {
-            a11y::show_only(&self.stack, "empty");
-        } else if self.open.is_none() {
-            a11y::show_only(&self.stack, "list");
+        let rows = self
+            .pools
+            .iter()
+            .map(|pool| {
+                let row = pool_row(pool);
+                let sender = sender.clone();
+                let name = pool.name.clone();
+                row.connect_activated(move |_| sender.input(StorageMsg::OpenPool(name.clone())));
+                row
+            })
+            .collect();
+        self.list.set_rows(rows);
+        if self.open.is_none() {
+            self.list.show_list();
         }
     }
 
@@ -269,19 +269,6 @@ impl StoragePage {
                 &[("list", &in_use.join(", "))],
             ));
         }
-        let dialog = adw::MessageDialog::builder()
-            .transient_for(&parent)
-            .modal(true)
-            .heading(gettext_f("Delete “{name}”?", &[("name", &plan.pool)]))
-            .body(body)
-            .close_response("cancel")
-            .default_response("cancel")
-            .build();
-        dialog.add_responses(&[
-            ("cancel", &gettext("Cancel")),
-            ("delete", &gettext("Delete")),
-        ]);
-        dialog.set_response_appearance("delete", adw::ResponseAppearance::Destructive);
         let path = plan.target_path.clone().unwrap_or_default();
         let also = gtk::CheckButton::with_label(&if plan.storage_deletes_volumes {
             gettext_f(
@@ -294,17 +281,19 @@ impl StoragePage {
                 &[("path", &path)],
             )
         });
-        if plan.can_delete_storage {
-            dialog.set_extra_child(Some(&also));
-        }
         let sender = sender.clone();
-        dialog.connect_response(None, move |_, response| {
-            if response == "delete" {
-                sender.input(StorageMsg::ConfirmDeletePool(also.is_active()));
-            }
-        });
-        a11y::undouble_button_names(&dialog);
-        dialog.present();
+        let check = also.clone();
+        confirm::ask(
+            &parent,
+            Question {
+                heading: &gettext_f("Delete “{name}”?", &[("name", &plan.pool)]),
+                body: &body,
+                accept: &gettext("Delete"),
+                destructive: true,
+                extra: plan.can_delete_storage.then_some(also.upcast_ref()),
+            },
+            move || sender.input(StorageMsg::ConfirmDeletePool(check.is_active())),
+        );
     }
 
     fn volume_op(&mut self, op: VolumeOp, name: String, sender: &ComponentSender<Self>) {
@@ -435,47 +424,39 @@ fn pool_row(pool: &PoolInfo) -> adw::ActionRow {
 
 /// Deleting a volume: refused up front while a machine uses it, confirmed otherwise.
 fn delete_volume(parent: &gtk::Window, volume: &VolumeInfo, send: Rc<dyn Fn(StorageCommand)>) {
-    let dialog = adw::MessageDialog::builder()
-        .transient_for(parent)
-        .modal(true)
-        .close_response("cancel")
-        .default_response("cancel")
-        .build();
-    if volume.used_by.is_empty() {
-        dialog.set_heading(Some(&gettext_f(
-            "Delete “{name}”?",
-            &[("name", &volume.name)],
-        )));
-        dialog.set_body(&gettext("Its data is lost for good."));
-        dialog.add_responses(&[
-            ("cancel", &gettext("Cancel")),
-            ("delete", &gettext("Delete")),
-        ]);
-        dialog.set_response_appearance("delete", adw::ResponseAppearance::Destructive);
-        let (pool, name) = (volume.pool.clone(), volume.name.clone());
-        dialog.connect_response(None, move |_, response| {
-            if response == "delete" {
-                send(StorageCommand::DeleteVolume {
-                    pool: pool.clone(),
-                    name: name.clone(),
-                });
-            }
-        });
-    } else {
+    if !volume.used_by.is_empty() {
         let users: Vec<String> = volume
             .used_by
             .iter()
             .map(|u| format!("{} ({})", u.name, u.target))
             .collect();
-        dialog.set_heading(Some(&gettext("Volume in Use")));
-        dialog.set_body(&gettext_f(
-            "“{name}” is a disk of {users}. Detach it from the machine first (on the machine’s page, under Disks).",
-            &[("name", &volume.name), ("users", &users.join(", "))],
-        ));
-        dialog.add_responses(&[("cancel", &gettext("Close"))]);
+        confirm::refuse(
+            parent,
+            &gettext("Volume in Use"),
+            &gettext_f(
+                "“{name}” is a disk of {users}. Detach it from the machine first (on the machine’s page, under Disks).",
+                &[("name", &volume.name), ("users", &users.join(", "))],
+            ),
+        );
+        return;
     }
-    a11y::undouble_button_names(&dialog);
-    dialog.present();
+    let (pool, name) = (volume.pool.clone(), volume.name.clone());
+    confirm::ask(
+        parent,
+        Question {
+            heading: &gettext_f("Delete “{name}”?", &[("name", &volume.name)]),
+            body: &gettext("Its data is lost for good."),
+            accept: &gettext("Delete"),
+            destructive: true,
+            extra: None,
+        },
+        move || {
+            send(StorageCommand::DeleteVolume {
+                pool: pool.clone(),
+                name: name.clone(),
+            })
+        },
+    );
 }
 
 /// The file chooser of an upload (open) or a download (save).
@@ -534,77 +515,32 @@ impl Component for StoragePage {
     }
 
     fn init(_: (), root: gtk::Box, sender: ComponentSender<Self>) -> ComponentParts<Self> {
-        // The list of pools.
-        let title = adw::WindowTitle::new(&gettext("Storage"), "");
-        let (header, list_back) = host_page::header(&title);
-        list_back.set_visible(false);
-        {
-            let sender = sender.clone();
-            list_back.connect_clicked(move |_| {
-                let _ = sender.output(StorageOutput::ShowSidebar);
-            });
-        }
-        let add = a11y::icon_button("list-add-symbolic", &gettext("New Storage Pool"));
-        {
-            let sender = sender.clone();
-            add.connect_clicked(move |_| sender.input(StorageMsg::NewPool));
-        }
-        header.pack_start(&add);
-        let (scroll, column) = host_page::scrolled_column();
-        let list_group = adw::PreferencesGroup::builder()
-            .title(gettext("Storage Pools"))
-            .build();
-        column.append(&list_group);
-        let list_page = gtk::Box::new(gtk::Orientation::Vertical, 0);
-        list_page.append(&header);
-        list_page.append(&scroll);
-
-        let new_pool = gtk::Button::builder()
-            .label(gettext("New Storage Pool…"))
-            .halign(gtk::Align::Center)
-            .css_classes(["pill", "suggested-action"])
-            .build();
-        {
-            let sender = sender.clone();
-            new_pool.connect_clicked(move |_| sender.input(StorageMsg::NewPool));
-        }
-        let empty = adw::StatusPage::builder()
-            .icon_name("drive-harddisk-symbolic")
-            .title(gettext("No Storage Pools"))
-            .description(gettext(
-                "A storage pool is where the disks of machines live: a directory, a disk, an NFS export, an LVM volume group or an iSCSI target.",
-            ))
-            .child(&new_pool)
-            .vexpand(true)
-            .build();
-        let (empty_header, empty_back) =
-            host_page::header(&adw::WindowTitle::new(&gettext("Storage"), ""));
-        empty_back.set_visible(false);
-        let empty_page = gtk::Box::new(gtk::Orientation::Vertical, 0);
-        empty_page.append(&empty_header);
-        empty_page.append(&empty);
-        {
-            let sender = sender.clone();
-            empty_back.connect_clicked(move |_| {
-                let _ = sender.output(StorageOutput::ShowSidebar);
-            });
-            let list_back = list_back.clone();
-            list_back
-                .bind_property("visible", &empty_back, "visible")
-                .sync_create()
-                .build();
-        }
-
         let view = pool_view::PoolView::new(&sender);
-
-        let stack = gtk::Stack::builder()
-            .transition_type(gtk::StackTransitionType::SlideLeftRight)
-            .build();
-        stack.add_named(&list_page, Some("list"));
-        stack.add_named(&empty_page, Some("empty"));
-        stack.add_named(view.widget(), Some("pool"));
-        a11y::hide_other_pages(&stack);
-        root.append(&stack);
+        let list = HostList::new(
+            ListTexts {
+                title: &gettext("Storage"),
+                heading: &gettext("Storage Pools"),
+                add: &gettext("New Storage Pool"),
+                empty_icon: "drive-harddisk-symbolic",
+                empty_title: &gettext("No Storage Pools"),
+                empty_description: &gettext(
+                    "A storage pool is where the disks of machines live: a directory, a disk, an NFS export, an LVM volume group or an iSCSI target.",
+                ),
+            },
+            view.widget(),
+            "pool",
+            {
+                let sender = sender.clone();
+                move || {
+                    let _ = sender.output(StorageOutput::ShowSidebar);
+                }
+            },
+            {
+                let sender = sender.clone();
+                move || sender.input(StorageMsg::NewPool)
+            },
+        );
+        root.append(list.widget());
 
         host_page::install_actions(
             &root,
@@ -631,10 +567,7 @@ impl Component for StoragePage {
                 pools: Vec::new(),
                 volumes: Vec::new(),
                 open: None,
-                stack,
-                list_group,
-                list_rows: Vec::new(),
-                list_back,
+                list,
                 view,
                 transfers: HashMap::new(),
                 next_transfer: 0,
@@ -650,7 +583,7 @@ impl Component for StoragePage {
         match msg {
             StorageMsg::Event(event) => self.on_event(event, &sender),
             StorageMsg::Shown => self.send(&sender, StorageCommand::List),
-            StorageMsg::Folded(folded) => self.list_back.set_visible(folded),
+            StorageMsg::Folded(folded) => self.list.set_folded(folded),
             StorageMsg::OpenPool(name) => {
                 let Some(pool) = self.pools.iter().find(|p| p.name == name).cloned() else {
                     self.pending_open = Some(name);
@@ -661,19 +594,12 @@ impl Component for StoragePage {
                 self.volumes.clear();
                 self.view.show_pool(&pool);
                 self.view.loading_volumes();
-                a11y::show_only(&self.stack, "pool");
+                self.list.show_detail();
                 self.send(&sender, StorageCommand::Volumes { pool: name });
             }
             StorageMsg::ClosePool => {
                 self.open = None;
-                a11y::show_only(
-                    &self.stack,
-                    if self.pools.is_empty() {
-                        "empty"
-                    } else {
-                        "list"
-                    },
-                );
+                self.list.show_list();
             }
             StorageMsg::NewPool => {
                 if let Some(parent) = self.window() {

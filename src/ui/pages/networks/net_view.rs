@@ -1,8 +1,7 @@
 //! One network's page: header (back, Start/Stop, the network menu), what it is, "Start
 //! with the host", DHCP (range and reservations), leases, and port forwarding (NAT only).
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::cell::RefCell;
 
 use adw::prelude::*;
 use gettextrs::gettext;
@@ -13,6 +12,7 @@ use crate::backend::networks::{IpConfig, Lease, NetAction, NetMode, NetworkInfo}
 use crate::backend::portfwd::{ForwardRule, PortForwards, Proto};
 use crate::i18n::gettext_f;
 use crate::ui::a11y;
+use crate::ui::widgets::host_detail::{DetailActions, DetailFrame};
 use crate::ui::widgets::host_page::{self, esc};
 
 /// A group whose rows are replaced as a whole.
@@ -79,13 +79,8 @@ pub fn rule_text(rule: &ForwardRule) -> String {
 }
 
 pub struct NetView {
-    root: gtk::Box,
+    frame: DetailFrame,
     sender: ComponentSender<NetworksPage>,
-    title: adw::WindowTitle,
-    start_stop: gtk::Button,
-    active: Rc<Cell<bool>>,
-    autostart: gtk::Switch,
-    syncing: Rc<Cell<bool>>,
     info: Rows,
     dhcp: Rows,
     leases: Rows,
@@ -103,22 +98,6 @@ fn flat_text_button(label: &str) -> gtk::Button {
 
 impl NetView {
     pub fn new(sender: &ComponentSender<NetworksPage>) -> NetView {
-        let title = adw::WindowTitle::new("", "");
-        let (header, back) = host_page::header(&title);
-        let s = sender.clone();
-        back.connect_clicked(move |_| s.input(NetworksMsg::Close));
-        let active = Rc::new(Cell::new(false));
-        let start_stop = gtk::Button::with_label(&gettext("Start"));
-        {
-            let (s, active) = (sender.clone(), active.clone());
-            start_stop.connect_clicked(move |_| {
-                s.input(NetworksMsg::Action(if active.get() {
-                    NetAction::Stop
-                } else {
-                    NetAction::Start
-                }))
-            });
-        }
         let menu = host_page::row_menu(
             &gettext("Network Menu"),
             "net",
@@ -128,28 +107,24 @@ impl NetView {
                 &[(gettext("Delete…"), "delete")],
             ],
         );
-        header.pack_end(&menu);
-        header.pack_end(&start_stop);
-
-        let (scroll, column) = host_page::scrolled_column();
+        let (s1, s2, s3) = (sender.clone(), sender.clone(), sender.clone());
+        let frame = DetailFrame::new(
+            &menu,
+            DetailActions {
+                back: Box::new(move || s1.input(NetworksMsg::Close)),
+                run: Box::new(move |start| {
+                    s2.input(NetworksMsg::Action(if start {
+                        NetAction::Start
+                    } else {
+                        NetAction::Stop
+                    }))
+                }),
+                autostart: Box::new(move |on| {
+                    s3.input(NetworksMsg::Action(NetAction::Autostart(on)))
+                }),
+            },
+        );
         let info = adw::PreferencesGroup::new();
-        let autostart = gtk::Switch::builder().valign(gtk::Align::Center).build();
-        let autostart_row = adw::ActionRow::builder()
-            .title(gettext("Start with the host"))
-            .activatable_widget(&autostart)
-            .build();
-        autostart_row.add_suffix(&autostart);
-        let syncing = Rc::new(Cell::new(false));
-        {
-            let (s, syncing) = (sender.clone(), syncing.clone());
-            autostart.connect_active_notify(move |sw| {
-                if !syncing.get() {
-                    s.input(NetworksMsg::Action(NetAction::Autostart(sw.is_active())));
-                }
-            });
-        }
-        let options = adw::PreferencesGroup::new();
-        options.add(&autostart_row);
 
         let add_host = flat_text_button(&gettext("Add Reservation…"));
         let s = sender.clone();
@@ -182,12 +157,9 @@ impl NetView {
             .header_suffix(&add_rule)
             .build();
 
-        for group in [&info, &options, &dhcp, &leases, &forwards] {
-            column.append(group);
+        for group in [&info, &frame.options, &dhcp, &leases, &forwards] {
+            frame.column.append(group);
         }
-        let root = gtk::Box::new(gtk::Orientation::Vertical, 0);
-        root.append(&header);
-        root.append(&scroll);
         let handlers: host_page::Handlers = vec![
             ("xml", {
                 let s = sender.clone();
@@ -198,15 +170,10 @@ impl NetView {
                 Box::new(move |_| s.input(NetworksMsg::Delete))
             }),
         ];
-        host_page::install_actions(&root, "net", handlers);
+        host_page::install_actions(frame.widget(), "net", handlers);
         NetView {
-            root,
+            frame,
             sender: sender.clone(),
-            title,
-            start_stop,
-            active,
-            autostart,
-            syncing,
             info: Rows::new(info),
             dhcp: Rows::new(dhcp),
             leases: Rows::new(leases),
@@ -216,29 +183,12 @@ impl NetView {
     }
 
     pub fn widget(&self) -> &gtk::Box {
-        &self.root
+        self.frame.widget()
     }
 
     pub fn show_network(&self, net: &NetworkInfo) {
-        self.title.set_title(&net.name);
-        self.title.set_subtitle(&net.mode.label());
-        self.active.set(net.active);
-        let (label, a11y_label) = if net.active {
-            (
-                gettext("Stop"),
-                gettext_f("Stop “{name}”", &[("name", &net.name)]),
-            )
-        } else {
-            (
-                gettext("Start"),
-                gettext_f("Start “{name}”", &[("name", &net.name)]),
-            )
-        };
-        self.start_stop.set_label(&label);
-        a11y::set_label(&self.start_stop, &a11y_label);
-        self.syncing.set(true);
-        self.autostart.set_active(net.autostart);
-        self.syncing.set(false);
+        self.frame
+            .set_state(&net.name, &net.mode.label(), net.active, net.autostart);
 
         let mut rows = vec![
             property_row(&gettext("Mode"), &net.mode.label()),

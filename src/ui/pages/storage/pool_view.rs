@@ -2,7 +2,6 @@
 //! "Start with the host", transfers in progress, and its volumes with their actions.
 
 use std::cell::Cell;
-use std::rc::Rc;
 
 use adw::prelude::*;
 use gettextrs::gettext;
@@ -11,19 +10,15 @@ use relm4::prelude::*;
 use super::{StorageMsg, StoragePage};
 use crate::backend::storage::{PoolAction, PoolInfo, VolumeInfo};
 use crate::i18n::gettext_f;
+use crate::ui::widgets::host_detail::{DetailActions, DetailFrame};
 use crate::ui::widgets::host_page::{self, esc};
 use crate::ui::{a11y, format};
 
 pub struct PoolView {
-    root: gtk::Box,
-    title: adw::WindowTitle,
-    start_stop: gtk::Button,
+    frame: DetailFrame,
     info: adw::PreferencesGroup,
     info_rows: Vec<gtk::Widget>,
-    autostart: gtk::Switch,
-    /// Set while the switch is moved to match the pool (not by the user).
-    syncing: Rc<Cell<bool>>,
-    active: Rc<Cell<bool>>,
+    active: Cell<bool>,
     transfers: adw::PreferencesGroup,
     transfer_count: Cell<usize>,
     volumes: adw::PreferencesGroup,
@@ -33,25 +28,6 @@ pub struct PoolView {
 
 impl PoolView {
     pub fn new(sender: &ComponentSender<StoragePage>) -> PoolView {
-        let title = adw::WindowTitle::new("", "");
-        let (header, back) = host_page::header(&title);
-        {
-            let sender = sender.clone();
-            back.connect_clicked(move |_| sender.input(StorageMsg::ClosePool));
-        }
-        let active = Rc::new(Cell::new(false));
-        let start_stop = gtk::Button::with_label(&gettext("Start"));
-        {
-            let sender = sender.clone();
-            let active = active.clone();
-            start_stop.connect_clicked(move |_| {
-                sender.input(StorageMsg::Pool(if active.get() {
-                    PoolAction::Stop
-                } else {
-                    PoolAction::Start
-                }))
-            });
-        }
         let menu = host_page::row_menu(
             &gettext("Pool Menu"),
             "pool",
@@ -64,29 +40,24 @@ impl PoolView {
                 &[(gettext("Delete…"), "delete")],
             ],
         );
-        header.pack_end(&menu);
-        header.pack_end(&start_stop);
-
-        let (scroll, column) = host_page::scrolled_column();
+        let (s1, s2, s3) = (sender.clone(), sender.clone(), sender.clone());
+        let frame = DetailFrame::new(
+            &menu,
+            DetailActions {
+                back: Box::new(move || s1.input(StorageMsg::ClosePool)),
+                run: Box::new(move |start| {
+                    s2.input(StorageMsg::Pool(if start {
+                        PoolAction::Start
+                    } else {
+                        PoolAction::Stop
+                    }))
+                }),
+                autostart: Box::new(move |on| {
+                    s3.input(StorageMsg::Pool(PoolAction::Autostart(on)))
+                }),
+            },
+        );
         let info = adw::PreferencesGroup::new();
-        let autostart = gtk::Switch::builder().valign(gtk::Align::Center).build();
-        let autostart_row = adw::ActionRow::builder()
-            .title(gettext("Start with the host"))
-            .activatable_widget(&autostart)
-            .build();
-        autostart_row.add_suffix(&autostart);
-        let syncing = Rc::new(Cell::new(false));
-        {
-            let sender = sender.clone();
-            let syncing = syncing.clone();
-            autostart.connect_active_notify(move |s| {
-                if !syncing.get() {
-                    sender.input(StorageMsg::Pool(PoolAction::Autostart(s.is_active())));
-                }
-            });
-        }
-        let options = adw::PreferencesGroup::new();
-        options.add(&autostart_row);
         let transfers = adw::PreferencesGroup::builder()
             .title(gettext("Transfers"))
             .visible(false)
@@ -104,14 +75,9 @@ impl PoolView {
             .title(gettext("Volumes"))
             .header_suffix(&new_volume)
             .build();
-        column.append(&info);
-        column.append(&options);
-        column.append(&transfers);
-        column.append(&volumes);
-
-        let root = gtk::Box::new(gtk::Orientation::Vertical, 0);
-        root.append(&header);
-        root.append(&scroll);
+        for group in [&info, &frame.options, &transfers, &volumes] {
+            frame.column.append(group);
+        }
         let handlers: host_page::Handlers = vec![
             ("refresh", {
                 let sender = sender.clone();
@@ -126,16 +92,12 @@ impl PoolView {
                 Box::new(move |_| sender.input(StorageMsg::DeletePool))
             }),
         ];
-        host_page::install_actions(&root, "pool", handlers);
+        host_page::install_actions(frame.widget(), "pool", handlers);
         PoolView {
-            root,
-            title,
-            start_stop,
+            frame,
             info,
             info_rows: Vec::new(),
-            autostart,
-            syncing,
-            active,
+            active: Cell::new(false),
             transfers,
             transfer_count: Cell::new(0),
             volumes,
@@ -145,29 +107,13 @@ impl PoolView {
     }
 
     pub fn widget(&self) -> &gtk::Box {
-        &self.root
+        self.frame.widget()
     }
 
     pub fn show_pool(&mut self, pool: &PoolInfo) {
-        self.title.set_title(&pool.name);
-        self.title.set_subtitle(&pool.kind.label());
+        self.frame
+            .set_state(&pool.name, &pool.kind.label(), pool.active, pool.autostart);
         self.active.set(pool.active);
-        self.start_stop.set_label(&if pool.active {
-            gettext("Stop")
-        } else {
-            gettext("Start")
-        });
-        a11y::set_label(
-            &self.start_stop,
-            &if pool.active {
-                gettext_f("Stop “{name}”", &[("name", &pool.name)])
-            } else {
-                gettext_f("Start “{name}”", &[("name", &pool.name)])
-            },
-        );
-        self.syncing.set(true);
-        self.autostart.set_active(pool.autostart);
-        self.syncing.set(false);
         self.new_volume.set_sensitive(pool.active);
 
         host_page::clear_rows(&self.info, &mut self.info_rows);
