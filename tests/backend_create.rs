@@ -29,20 +29,6 @@ fn open() -> Connect {
     Connect::open(Some(&states_uri())).unwrap()
 }
 
-fn golden(name: &str, actual: &str) {
-    let path = fixture("golden").join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
-    assert_eq!(
-        actual, expected,
-        "{name} differs from the golden file (UPDATE_GOLDEN=1 to accept)"
-    );
-}
-
 fn norm(xml: &str, dir: &Path) -> String {
     xml.replace(dir.to_str().unwrap(), "/srv/images")
 }

@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{fixture, spawn, states_uri};
+use common::{golden, spawn, states_uri};
 use kvm_manager::backend::hotplug::xml::{
     disk_xml, scsi_controller_xml, volume_xml, DiskSourceXml, DiskXml,
 };
@@ -27,20 +27,6 @@ const MIB: u64 = 1 << 20;
 
 fn open() -> Connect {
     Connect::open(Some(&states_uri())).unwrap()
-}
-
-fn golden(name: &str, actual: &str) {
-    let path = fixture("golden").join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
-    assert_eq!(
-        actual, expected,
-        "{name} differs from the golden file (UPDATE_GOLDEN=1 to accept)"
-    );
 }
 
 fn request(uuid: &str, source: AttachSource, device: DiskDevice, bus: DiskBus) -> AttachRequest {

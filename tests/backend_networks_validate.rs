@@ -6,7 +6,7 @@ mod common;
 
 use std::net::IpAddr;
 
-use common::fixture;
+use common::golden;
 use kvm_manager::backend::networks::info::parse_network;
 use kvm_manager::backend::networks::validate::{
     find_dhcp_host, validate_bridge, validate_dhcp_host, validate_dhcp_range,
@@ -75,20 +75,6 @@ fn refused(spec: &NetworkSpec) -> String {
     assert_eq!(e.kind, ErrorKind::InvalidInput, "{e:?}");
     assert!(!e.hint.is_empty());
     e.message
-}
-
-fn golden(name: &str, actual: &str) {
-    let path = fixture("golden").join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
-    assert_eq!(
-        actual, expected,
-        "{name} differs (UPDATE_GOLDEN=1 to accept)"
-    );
 }
 
 #[test]

@@ -56,20 +56,6 @@ fn refused(r: Result<String, BackendError>, needle: &str) -> BackendError {
     e
 }
 
-fn golden(name: &str, actual: &str) {
-    let path = fixture("golden").join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
-    assert_eq!(
-        actual, expected,
-        "{name} differs (UPDATE_GOLDEN=1 to accept)"
-    );
-}
-
 /// Some block device of this machine (the test driver never touches it).
 fn a_block_device() -> String {
     use std::os::unix::fs::FileTypeExt;

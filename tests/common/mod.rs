@@ -15,6 +15,21 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Compare `actual` with tests/fixtures/golden/`name`; `UPDATE_GOLDEN=1` rewrites it.
+pub fn golden(name: &str, actual: &str) {
+    let path = fixture("golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
+    assert_eq!(
+        actual, expected,
+        "{name} differs from the golden file (UPDATE_GOLDEN=1 to accept)"
+    );
+}
+
 pub fn test_uri(path: &std::path::Path) -> String {
     format!("test://{}", path.display())
 }
