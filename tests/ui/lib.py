@@ -483,6 +483,12 @@ def move_and_click(x, y, button):
     run(["xdotool", "mousemove", "--sync", str(x), str(y), "click", str(button)])
 
 
+def row_titled(app, title, timeout=10):
+    """A list row whose accessible name starts with `title` (adwaita rows are named by
+    their title, then their subtitle)."""
+    return app.find("list item", re.compile("^" + re.escape(title) + r"\b"), timeout=timeout)
+
+
 def dialog_button(app, label, timeout=10):
     """A button of a dialog or secondary window (not the main window's). GTK 4.8's own
     dialogs (the file chooser) name their buttons twice ("Import Import")."""

@@ -7,11 +7,6 @@ import lib
 import test_templates as tt
 
 
-def row(app, name, timeout=10):
-    """A pool's or network's row (named by its title, then its summary)."""
-    return app.find("list item", re.compile("^" + re.escape(name) + r"\b"), timeout=timeout)
-
-
 def open_networks(app):
     app.pointer_click(app.find("list item", "Networks"))
     return app.find(name="Virtual Networks")
@@ -19,14 +14,14 @@ def open_networks(app):
 
 def open_network(app, name):
     open_networks(app)
-    app.pointer_click(row(app, name))
+    app.pointer_click(lib.row_titled(app, name))
     app.find(name="Network Menu")
 
 
 def test_new_network_with_dhcp_and_an_overlapping_subnet():
     app, _ = tt.start()
     open_networks(app)
-    row(app, "default")
+    lib.row_titled(app, "default")
     app.click(app.find("push button", "New Virtual Network"))
     app.focus_titled("New Virtual Network")
     app.type_into(app.find(lib.ENTRY, "Name"), "lab")
@@ -39,7 +34,7 @@ def test_new_network_with_dhcp_and_an_overlapping_subnet():
     first = app.find(lib.ENTRY, "First address")
     lib.wait_for(lambda: lib.text_of_entry(first) == "192.168.150.2", 5, "the range follows the subnet")
     app.click(lib.dialog_button(app, "Create"))
-    app.pointer_click(row(app, "lab", timeout=15))
+    app.pointer_click(lib.row_titled(app, "lab", timeout=15))
     app.find(name="192.168.150.2 \u2013 192.168.150.254")
 
 

@@ -10,11 +10,6 @@ import lib
 import test_templates as tt
 
 
-def row(app, name, timeout=10):
-    """A pool's or network's row (named by its title, then its summary)."""
-    return app.find("list item", re.compile("^" + re.escape(name) + r"\b"), timeout=timeout)
-
-
 def open_storage(app):
     app.pointer_click(app.find("list item", "Storage"))
     return app.find(name="Storage Pools")
@@ -22,15 +17,15 @@ def open_storage(app):
 
 def open_pool(app, name):
     open_storage(app)
-    app.pointer_click(row(app, name))
+    app.pointer_click(lib.row_titled(app, name))
     app.find(name="Volumes")
 
 
 def test_pools_and_a_new_volume_with_bad_sizes():
     app, _ = tt.start()
     open_storage(app)
-    row(app, "default")
-    row(app, "data")
+    lib.row_titled(app, "default")
+    lib.row_titled(app, "data")
     open_pool(app, "default")
     app.find(name="/var/lib/libvirt/images")
     app.find(name="db.qcow2")
@@ -71,7 +66,7 @@ def test_new_directory_pool_and_a_missing_path():
     target = tempfile.mkdtemp(prefix="kvmm-pool-")
     app.set_text(path, target)
     app.click(lib.dialog_button(app, "Create"))
-    row(app, "scratch-pool", timeout=15)
+    lib.row_titled(app, "scratch-pool", timeout=15)
 
 
 def test_deleting_a_volume_in_use_is_refused():
@@ -118,10 +113,10 @@ def test_resize_refuses_to_shrink_and_bad_units():
 def test_dashboard_rows_open_the_pool_and_network_pages():
     app, _ = tt.start()
     app.pointer_click(app.find("list item", "Dashboard"))
-    app.pointer_click(row(app, "data"))
+    app.pointer_click(lib.row_titled(app, "data"))
     app.find(name="web-data.raw", timeout=15)
     app.find("push button", "Pool Menu")
     app.pointer_click(app.find("list item", "Dashboard"))
-    app.pointer_click(row(app, "isolated"))
+    app.pointer_click(lib.row_titled(app, "isolated"))
     app.find("push button", "Network Menu", timeout=15)
     app.find(name=re.compile(r"^10\.10\.0\.0/24, gateway 10\.10\.0\.1"))
