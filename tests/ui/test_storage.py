@@ -2,7 +2,6 @@
 its volumes, a new volume (and sizes with bad units or beyond the pool's space), a new
 directory pool (and a path that does not exist), and deleting a volume a machine uses
 (refused with who uses it)."""
-import os
 import re
 import tempfile
 
