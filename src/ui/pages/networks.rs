@@ -79,6 +79,9 @@ fn summary(net: &NetworkInfo) -> String {
     if !net.active {
         parts.push(gettext("Inactive"));
     }
+    if net.autostart {
+        parts.push(gettext("starts with the host"));
+    }
     if !net.vms.is_empty() {
         parts.push(ngettext_f(
             "{n} machine",

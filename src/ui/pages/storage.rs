@@ -390,6 +390,9 @@ fn pool_row(pool: &PoolInfo) -> adw::ActionRow {
     if !pool.active {
         parts.push(gettext("Inactive"));
     }
+    if pool.autostart {
+        parts.push(gettext("starts with the host"));
+    }
     let row = adw::ActionRow::builder()
         .title(esc(&pool.name))
         .subtitle(esc(&parts.join(" · ")))
