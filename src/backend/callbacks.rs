@@ -1,5 +1,6 @@
 //! libvirt callbacks registered through `virt::sys` (the safe crate has no event API):
-//! domain lifecycle events and the connection close callback.
+//! domain lifecycle events, storage pool and network lifecycle events, and the connection
+//! close callback.
 //!
 //! The callbacks run on libvirt's event-loop thread. They do nothing but copy the facts
 //! (UUID, event, detail / close reason) into a [`Notice`] and hand it to a forwarding
@@ -25,6 +26,15 @@ pub enum Notice {
     },
     /// The connection was closed (`virConnectCloseReason`).
     Closed { reason: i32 },
+    /// A storage pool or a network was defined, undefined, started or stopped (by anyone).
+    HostObject(HostObject),
+}
+
+/// Which kind of host object a [`Notice::HostObject`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostObject {
+    Pool,
+    Network,
 }
 
 /// Receives notices on the event-loop thread; must not block.
@@ -74,6 +84,98 @@ unsafe extern "C" fn on_close(_conn: sys::virConnectPtr, reason: c_int, opaque: 
     // SAFETY: `opaque` is our boxed forwarder, alive until `free_forward` runs.
     let forward = unsafe { &*(opaque as *const Forward) };
     forward(Notice::Closed { reason });
+}
+
+/// The pool and network lifecycle callbacks share a shape: (conn, object, event, detail,
+/// opaque). The object is not looked at: the worker lists them all again.
+unsafe extern "C" fn on_pool_lifecycle(
+    _conn: sys::virConnectPtr,
+    _pool: sys::virStoragePoolPtr,
+    _event: c_int,
+    _detail: c_int,
+    opaque: *mut c_void,
+) {
+    // SAFETY: `opaque` is our boxed forwarder, alive until `free_forward` runs.
+    let forward = unsafe { &*(opaque as *const Forward) };
+    forward(Notice::HostObject(HostObject::Pool));
+}
+
+unsafe extern "C" fn on_network_lifecycle(
+    _conn: sys::virConnectPtr,
+    _net: sys::virNetworkPtr,
+    _event: c_int,
+    _detail: c_int,
+    opaque: *mut c_void,
+) {
+    // SAFETY: `opaque` is our boxed forwarder, alive until `free_forward` runs.
+    let forward = unsafe { &*(opaque as *const Forward) };
+    forward(Notice::HostObject(HostObject::Network));
+}
+
+type PoolLifecycleFn =
+    unsafe extern "C" fn(sys::virConnectPtr, sys::virStoragePoolPtr, c_int, c_int, *mut c_void);
+type PoolGenericFn = unsafe extern "C" fn(sys::virConnectPtr, sys::virStoragePoolPtr, *mut c_void);
+type NetLifecycleFn =
+    unsafe extern "C" fn(sys::virConnectPtr, sys::virNetworkPtr, c_int, c_int, *mut c_void);
+type NetGenericFn = unsafe extern "C" fn(sys::virConnectPtr, sys::virNetworkPtr, *mut c_void);
+
+/// Register the lifecycle callback of every storage pool or every network; returns
+/// libvirt's callback id.
+pub fn register_host_object(
+    conn: &Connect,
+    kind: HostObject,
+    forward: Forward,
+) -> Result<i32, BackendError> {
+    let opaque = into_opaque(forward);
+    // SAFETY: as in `register_lifecycle`: libvirt calls the generic callback with the
+    // signature of the event id, here VIR_*_EVENT_ID_LIFECYCLE (conn, object, event,
+    // detail, opaque); the connection is valid and `opaque` is freed by `free_forward`.
+    let id = unsafe {
+        match kind {
+            HostObject::Pool => sys::virConnectStoragePoolEventRegisterAny(
+                conn.as_ptr(),
+                std::ptr::null_mut(),
+                sys::VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE as c_int,
+                Some(std::mem::transmute::<PoolLifecycleFn, PoolGenericFn>(
+                    on_pool_lifecycle,
+                )),
+                opaque,
+                Some(free_forward),
+            ),
+            HostObject::Network => sys::virConnectNetworkEventRegisterAny(
+                conn.as_ptr(),
+                std::ptr::null_mut(),
+                sys::VIR_NETWORK_EVENT_ID_LIFECYCLE as c_int,
+                Some(std::mem::transmute::<NetLifecycleFn, NetGenericFn>(
+                    on_network_lifecycle,
+                )),
+                opaque,
+                Some(free_forward),
+            ),
+        }
+    };
+    if id < 0 {
+        // See `register_lifecycle`: the box is leaked rather than risk a double free.
+        return Err(BackendError::from_virt(&virt::error::Error::last_error()));
+    }
+    Ok(id)
+}
+
+/// Remove a pool or network registration; libvirt then frees the forwarder.
+pub fn deregister_host_object(conn: &Connect, kind: HostObject, id: i32) {
+    // SAFETY: valid connection; an unknown id only yields an error.
+    let rc = unsafe {
+        match kind {
+            HostObject::Pool => sys::virConnectStoragePoolEventDeregisterAny(conn.as_ptr(), id),
+            HostObject::Network => sys::virConnectNetworkEventDeregisterAny(conn.as_ptr(), id),
+        }
+    };
+    if rc < 0 {
+        log::debug!(
+            "deregistering {kind:?} callback {id}: {}",
+            virt::error::Error::last_error()
+        );
+    }
 }
 
 type LifecycleFn =

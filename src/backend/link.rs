@@ -5,7 +5,7 @@ use std::sync::mpsc::Sender;
 
 use virt::connect::Connect;
 
-use super::callbacks::{self, Notice};
+use super::callbacks::{self, HostObject, Notice};
 use super::error::{BackendError, ErrorKind};
 use super::worker::Msg;
 use crate::i18n::gettext_f;
@@ -14,6 +14,8 @@ use crate::i18n::gettext_f;
 pub(super) struct Link {
     pub conn: Connect,
     lifecycle_id: Option<i32>,
+    /// Pool and network lifecycle registrations.
+    host_object_ids: Vec<(HostObject, i32)>,
     close_registered: bool,
 }
 
@@ -41,6 +43,14 @@ impl Link {
                 None
             }
         };
+        // Pools and networks changed by other tools (virsh, virt-manager) show up too.
+        let mut host_object_ids = Vec::new();
+        for kind in [HostObject::Pool, HostObject::Network] {
+            match callbacks::register_host_object(&conn, kind, forward(tx)) {
+                Ok(id) => host_object_ids.push((kind, id)),
+                Err(e) => log::info!("{uri}: no {kind:?} events, changes show on refresh: {e}"),
+            }
+        }
         let close_registered = match callbacks::register_close(&conn, forward(tx)) {
             Ok(()) => true,
             Err(e) => {
@@ -51,14 +61,18 @@ impl Link {
         Ok(Link {
             conn,
             lifecycle_id,
+            host_object_ids,
             close_registered,
         })
     }
 
     /// Deregister the callbacks and close the connection.
-    pub fn close(self) {
+    pub fn close(mut self) {
         if let Some(id) = self.lifecycle_id {
             callbacks::deregister_lifecycle(&self.conn, id);
+        }
+        for (kind, id) in self.host_object_ids.drain(..) {
+            callbacks::deregister_host_object(&self.conn, kind, id);
         }
         if self.close_registered {
             callbacks::unregister_close(&self.conn);

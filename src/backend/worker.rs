@@ -21,7 +21,7 @@ use std::thread;
 
 use virt::connect::Connect;
 
-use super::callbacks::Notice;
+use super::callbacks::{HostObject, Notice};
 use super::clone::{ClonePlan, CloneRequest, CloneStep};
 use super::create::serve::{self as creation, Served};
 use super::create::{CreateOptions, CreatePlan, CreateStep};
@@ -383,6 +383,14 @@ impl Worker {
                     self.domain_changed(link, &uuid)
                 }
                 Msg::Notice(Notice::Closed { reason }) => Some(reconnect::close_reason(reason)),
+                // Someone defined, removed, started or stopped a pool or network: the
+                // pages get the fresh list as if they had asked.
+                Msg::Notice(Notice::HostObject(HostObject::Pool)) => {
+                    self.storage(link, StorageCommand::List)
+                }
+                Msg::Notice(Notice::HostObject(HostObject::Network)) => {
+                    self.network(link, NetworkCommand::List)
+                }
                 Msg::SimulateClose => Some(reconnect::close_reason(
                     virt::sys::VIR_CONNECT_CLOSE_REASON_EOF as i32,
                 )),
