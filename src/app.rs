@@ -10,6 +10,8 @@ use adw::prelude::*;
 use gettextrs::gettext;
 use relm4::prelude::*;
 
+use crate::backend::networks::{NetworkCommand, NetworkEvent};
+use crate::backend::storage::{StorageCommand, StorageEvent};
 use crate::backend::{
     self, BackendError, Command, ConnectionHandle, ErrorKind, Event, LinkState, VmAction,
 };
@@ -443,8 +445,10 @@ impl App {
                     .as_ref()
                     .map(|c| c.uri().to_string())
                     .unwrap_or_default();
-                // Networks and pools for the dashboard (again after a reconnect).
-                self.send(Command::CreateOptions);
+                // Networks and pools for the dashboard and their pages (again after a
+                // reconnect); later changes come as events.
+                self.send(Command::Storage(StorageCommand::List));
+                self.send(Command::Network(NetworkCommand::List));
                 if !self.connected {
                     self.connected = true;
                     self.chrome.show_top("main");
@@ -510,8 +514,6 @@ impl App {
                 .emit(VmDetailsMsg::Loaded(result.map(Box::new))),
             Event::CreateOptions(r) => {
                 if let Ok(options) = &r {
-                    self.dashboard
-                        .emit(DashboardMsg::Resources(Box::new(options.clone())));
                     self.details
                         .emit(VmDetailsMsg::Storage(Box::new(options.clone())));
                 }
@@ -558,8 +560,18 @@ impl App {
             | Event::XmlDefined { .. }
             | Event::Imported(_)
             | Event::Exported { .. }) => self.on_manage_event(event, sender),
-            Event::Storage(e) => self.storage.emit(StorageMsg::Event(e)),
-            Event::Network(e) => self.networks.emit(NetworksMsg::Network(e)),
+            Event::Storage(e) => {
+                if let StorageEvent::Pools(Ok(list)) = &e {
+                    self.dashboard.emit(DashboardMsg::Pools(list.clone()));
+                }
+                self.storage.emit(StorageMsg::Event(e));
+            }
+            Event::Network(e) => {
+                if let NetworkEvent::List(Ok(list)) = &e {
+                    self.dashboard.emit(DashboardMsg::Networks(list.clone()));
+                }
+                self.networks.emit(NetworksMsg::Network(e));
+            }
             Event::PortForward(e) => self.networks.emit(NetworksMsg::PortForward(e)),
         }
     }

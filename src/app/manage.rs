@@ -10,6 +10,8 @@ use gettextrs::gettext;
 use relm4::prelude::*;
 
 use super::{App, AppMsg};
+use crate::backend::networks::NetworkCommand;
+use crate::backend::storage::StorageCommand;
 use crate::backend::xml_define::XmlKind;
 use crate::backend::{Command, Event};
 use crate::i18n::{gettext_f, ngettext_f};
@@ -305,8 +307,15 @@ impl App {
                         }
                     }
                 }
+                // The edited pool or network's page and the dashboard read it again.
                 if result.is_ok() {
-                    self.send(Command::CreateOptions);
+                    match kind {
+                        XmlKind::Pool { .. } => self.send(Command::Storage(StorageCommand::List)),
+                        XmlKind::Network { .. } => {
+                            self.send(Command::Network(NetworkCommand::List))
+                        }
+                        XmlKind::Domain { .. } => {}
+                    }
                 }
             }
             other => log::debug!("not a manage event: {other:?}"),

@@ -6,7 +6,8 @@ use relm4::prelude::*;
 
 use std::rc::Rc;
 
-use crate::backend::create::CreateOptions;
+use crate::backend::networks::NetworkInfo;
+use crate::backend::storage::PoolInfo;
 use crate::backend::xml_define::XmlKind;
 use crate::backend::{HostInfo, VmState};
 use crate::i18n::{gettext_f, ngettext_f};
@@ -19,7 +20,10 @@ pub enum DashboardMsg {
     Host(Box<HostInfo>),
     Counts(Vec<(VmState, usize)>),
     /// The host's networks and pools (what the creation wizard is offered too).
-    Resources(Box<CreateOptions>),
+    /// The host's virtual networks (the Networks page's list).
+    Networks(Vec<NetworkInfo>),
+    /// The host's storage pools (the Storage page's list).
+    Pools(Vec<PoolInfo>),
     Folded(bool),
 }
 
@@ -147,7 +151,8 @@ impl Component for DashboardPage {
         match msg {
             DashboardMsg::Host(host) => self.show_host(&host),
             DashboardMsg::Counts(counts) => self.show_counts(&counts),
-            DashboardMsg::Resources(options) => self.show_resources(&options),
+            DashboardMsg::Networks(list) => self.show_networks(&list),
+            DashboardMsg::Pools(list) => self.show_pools(&list),
             DashboardMsg::Folded(folded) => self.back.set_visible(folded),
         }
     }
@@ -228,61 +233,45 @@ impl DashboardPage {
         );
     }
 
-    fn show_resources(&self, o: &CreateOptions) {
-        let running = |active: bool| {
-            if active {
-                gettext("running")
-            } else {
-                gettext("not running")
-            }
-        };
+    fn show_networks(&self, list: &[NetworkInfo]) {
         self.networks.set_rows(
-            o.networks
-                .iter()
+            list.iter()
                 .map(|n| {
-                    let summary = [n.mode.clone(), n.bridge.clone(), running(n.active)]
-                        .into_iter()
-                        .filter(|s| !s.is_empty())
-                        .collect::<Vec<_>>()
-                        .join(" · ");
-                    (
-                        n.name.clone(),
-                        summary,
-                        XmlKind::Network {
-                            name: n.name.clone(),
-                        },
-                    )
+                    let mut parts = vec![n.mode.label()];
+                    parts.extend(n.ipv4.as_ref().map(|ip| ip.subnet().to_string()));
+                    if !n.active {
+                        parts.push(gettext("Inactive"));
+                    }
+                    let kind = XmlKind::Network {
+                        name: n.name.clone(),
+                    };
+                    (n.name.clone(), parts.join(" · "), kind)
                 })
                 .collect(),
         );
+    }
+
+    fn show_pools(&self, list: &[PoolInfo]) {
         self.pools.set_rows(
-            o.pools
-                .iter()
+            list.iter()
                 .map(|p| {
-                    let mut parts = vec![p.kind.clone(), p.path.clone()];
-                    if p.active {
-                        parts.push(gettext_f(
+                    let mut parts = vec![p.kind.label()];
+                    parts.extend(p.target_path.clone().filter(|t| !t.is_empty()));
+                    parts.push(if p.active {
+                        gettext_f(
                             "{free} free of {size}",
                             &[
-                                ("free", &format::bytes(p.available_bytes)),
-                                ("size", &format::bytes(p.capacity_bytes)),
+                                ("free", &format::bytes(p.available)),
+                                ("size", &format::bytes(p.capacity)),
                             ],
-                        ));
+                        )
                     } else {
-                        parts.push(running(false));
-                    }
-                    let summary = parts
-                        .into_iter()
-                        .filter(|s| !s.is_empty())
-                        .collect::<Vec<_>>()
-                        .join(" · ");
-                    (
-                        p.name.clone(),
-                        summary,
-                        XmlKind::Pool {
-                            name: p.name.clone(),
-                        },
-                    )
+                        gettext("Inactive")
+                    });
+                    let kind = XmlKind::Pool {
+                        name: p.name.clone(),
+                    };
+                    (p.name.clone(), parts.join(" · "), kind)
                 })
                 .collect(),
         );
