@@ -5,6 +5,7 @@
 //! back as `StorageMsg::Event`. A change answers with `Done` and fresh lists, which
 //! replace what is shown. An open form waits for that `Done` and shows a refusal inline.
 
+mod parts;
 mod pool_view;
 
 use std::collections::HashMap;
@@ -27,8 +28,9 @@ use crate::ui::dialogs::confirm::{self, Question};
 use crate::ui::dialogs::form::FormDialog;
 use crate::ui::dialogs::storage as forms;
 use crate::ui::widgets::host_list::{HostList, ListTexts};
-use crate::ui::widgets::host_page::{self, esc};
+use crate::ui::widgets::host_page;
 use crate::ui::{a11y, format};
+use parts::{delete_volume, pool_row, transfer_chooser};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VolumeOp {
@@ -377,132 +379,6 @@ impl StoragePage {
         };
         self.send(sender, cmd);
     }
-}
-
-/// A pool in the list: name, type and place, and how full it is.
-fn pool_row(pool: &PoolInfo) -> adw::ActionRow {
-    let mut parts = vec![pool.kind.label()];
-    if let Some(path) = pool.target_path.as_deref().filter(|p| !p.is_empty()) {
-        parts.push(path.to_owned());
-    } else if !pool.source.is_empty() {
-        parts.push(pool.source.clone());
-    }
-    if !pool.active {
-        parts.push(gettext("Inactive"));
-    }
-    if pool.autostart {
-        parts.push(gettext("starts with the host"));
-    }
-    let row = adw::ActionRow::builder()
-        .title(esc(&pool.name))
-        .subtitle(esc(&parts.join(" · ")))
-        .activatable(true)
-        .build();
-    if pool.active {
-        let free = gettext_f(
-            "{free} free of {capacity}",
-            &[
-                ("free", &format::bytes(pool.available)),
-                ("capacity", &format::bytes(pool.capacity)),
-            ],
-        );
-        let usage = gtk::Box::builder()
-            .orientation(gtk::Orientation::Vertical)
-            .spacing(4)
-            .valign(gtk::Align::Center)
-            .build();
-        usage.append(&host_page::usage_bar(pool.allocation, pool.capacity, &free));
-        usage.append(
-            &gtk::Label::builder()
-                .label(&free)
-                .css_classes(["caption", "dim-label"])
-                .xalign(1.0)
-                .build(),
-        );
-        row.add_suffix(&usage);
-    }
-    row.add_suffix(&gtk::Image::from_icon_name("go-next-symbolic"));
-    row
-}
-
-/// Deleting a volume: refused up front while a machine uses it, confirmed otherwise.
-fn delete_volume(parent: &gtk::Window, volume: &VolumeInfo, send: Rc<dyn Fn(StorageCommand)>) {
-    if !volume.used_by.is_empty() {
-        let users: Vec<String> = volume
-            .used_by
-            .iter()
-            .map(|u| format!("{} ({})", u.name, u.target))
-            .collect();
-        confirm::refuse(
-            parent,
-            &gettext("Volume in Use"),
-            &gettext_f(
-                "“{name}” is a disk of {users}. Detach it from the machine first (on the machine’s page, under Disks).",
-                &[("name", &volume.name), ("users", &users.join(", "))],
-            ),
-        );
-        return;
-    }
-    let (pool, name) = (volume.pool.clone(), volume.name.clone());
-    confirm::ask(
-        parent,
-        Question {
-            heading: &gettext_f("Delete “{name}”?", &[("name", &volume.name)]),
-            body: &gettext("Its data is lost for good."),
-            accept: &gettext("Delete"),
-            destructive: true,
-            extra: None,
-        },
-        move || {
-            send(StorageCommand::DeleteVolume {
-                pool: pool.clone(),
-                name: name.clone(),
-            })
-        },
-    );
-}
-
-/// The file chooser of an upload (open) or a download (save).
-fn transfer_chooser(
-    parent: &gtk::Window,
-    op: VolumeOp,
-    volume: &VolumeInfo,
-    sender: &ComponentSender<StoragePage>,
-) -> gtk::FileChooserNative {
-    let upload = op == VolumeOp::Upload;
-    let (title, accept, action) = if upload {
-        (
-            gettext_f("Upload a File into “{name}”", &[("name", &volume.name)]),
-            gettext("Upload"),
-            gtk::FileChooserAction::Open,
-        )
-    } else {
-        (
-            gettext_f("Download “{name}”", &[("name", &volume.name)]),
-            gettext("Download"),
-            gtk::FileChooserAction::Save,
-        )
-    };
-    let chooser = gtk::FileChooserNative::new(
-        Some(&title),
-        Some(parent),
-        action,
-        Some(&accept),
-        Some(&gettext("Cancel")),
-    );
-    if !upload {
-        chooser.set_current_name(&volume.name);
-    }
-    let sender = sender.clone();
-    let name = volume.name.clone();
-    chooser.connect_response(move |chooser, response| {
-        if response == gtk::ResponseType::Accept {
-            if let Some(path) = chooser.file().and_then(|f| f.path()) {
-                sender.input(StorageMsg::Transfer(op, name.clone(), path));
-            }
-        }
-    });
-    chooser
 }
 
 impl Component for StoragePage {
