@@ -53,6 +53,7 @@ pub mod event_loop;
 pub mod host;
 pub mod hotplug;
 pub mod lifecycle;
+pub mod metrics;
 mod link;
 pub mod names;
 pub mod networks;

@@ -6,6 +6,7 @@
 //! or a command), never in `update` or `view`.
 
 pub mod db;
+pub mod metrics;
 pub mod templates;
 
 pub use db::{Database, StoreError};
