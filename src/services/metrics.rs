@@ -3,6 +3,8 @@
 
 use crate::backend::metrics::Metric;
 
+pub mod live;
+
 /// Whose history: the host or one VM (by UUID).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Subject {
