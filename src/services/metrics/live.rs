@@ -137,7 +137,10 @@ mod tests {
     fn keeps_the_last_minutes_and_skips_missing_values() {
         let mut live = LiveBuffer::new();
         for t in 0..400 {
-            live.push(&snap(1000 + t, if t == 399 { None } else { Some(t as f64) }));
+            live.push(&snap(
+                1000 + t,
+                if t == 399 { None } else { Some(t as f64) },
+            ));
         }
         let vm = Subject::Vm("u1".into());
         let cpu = live.values(&vm, Metric::Cpu);
