@@ -135,3 +135,13 @@ mod tests {
         assert_eq!(os_name("weird"), "Weird");
     }
 }
+
+/// A percentage for a figure that changes every second: "7 %", "42 %", "0.4 %".
+pub fn percent(value: f64) -> String {
+    let text = if value > 0.0 && value < 1.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.0}")
+    };
+    gettext_f("{value} %", &[("value", &text)])
+}

@@ -4,6 +4,7 @@
 //! place and bumps the revision, so a list of thousands never re-creates rows.
 
 use std::cell::{Cell, Ref, RefCell};
+use std::collections::VecDeque;
 
 use gtk::glib;
 use gtk::glib::prelude::*;
@@ -21,6 +22,11 @@ mod imp {
         #[property(get)]
         pub revision: Cell<u64>,
         pub summary: RefCell<Option<VmSummary>>,
+        /// CPU use in percent of its vCPUs at the last tick; negative when unknown.
+        #[property(get)]
+        pub cpu: Cell<f64>,
+        /// The last [`super::CPU_HISTORY`] CPU figures, oldest first.
+        pub cpu_history: RefCell<VecDeque<f32>>,
     }
 
     #[glib::object_subclass]
@@ -33,6 +39,9 @@ mod imp {
     impl ObjectImpl for VmObject {}
 }
 
+/// How many ticks of CPU use a row's sparkline shows.
+pub const CPU_HISTORY: usize = 60;
+
 glib::wrapper! {
     pub struct VmObject(ObjectSubclass<imp::VmObject>);
 }
@@ -41,7 +50,35 @@ impl VmObject {
     pub fn new(summary: VmSummary) -> Self {
         let obj: Self = glib::Object::new();
         obj.imp().summary.replace(Some(summary));
+        obj.imp().cpu.set(-1.0);
         obj
+    }
+
+    /// Record this tick's CPU figure (`None`: the VM is not running or gave none).
+    pub fn set_cpu(&self, pct: Option<f64>) {
+        let imp = self.imp();
+        let value = pct.map(|p| p.clamp(0.0, 100.0)).unwrap_or(-1.0);
+        {
+            let mut history = imp.cpu_history.borrow_mut();
+            match pct {
+                Some(_) => {
+                    if history.len() == CPU_HISTORY {
+                        history.pop_front();
+                    }
+                    history.push_back(value as f32);
+                }
+                None => history.clear(),
+            }
+        }
+        if imp.cpu.get() != value || pct.is_some() {
+            imp.cpu.set(value);
+            self.notify_cpu();
+        }
+    }
+
+    /// The recent CPU figures, oldest first.
+    pub fn cpu_history(&self) -> Vec<f32> {
+        self.imp().cpu_history.borrow().iter().copied().collect()
     }
 
     /// The current summary. Do not hold the borrow across an update.

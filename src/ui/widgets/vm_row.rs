@@ -1,4 +1,5 @@
-//! One row of the machines list: state icon, name and state, vCPUs, memory, autostart,
+//! One row of the machines list: state icon, name and state, CPU use now, vCPUs, memory,
+//! autostart,
 //! the primary action and a menu with the other valid actions.
 //!
 //! Rows are recycled by the `ListView`: `bind` attaches a row to a [`VmObject`] and
@@ -27,10 +28,11 @@ pub struct VmRow {
     state: gtk::Label,
     vcpus: gtk::Label,
     memory: gtk::Label,
+    cpu: gtk::Label,
     autostart: gtk::Image,
     primary: gtk::Button,
     more: gtk::MenuButton,
-    bound: RefCell<Option<(VmObject, glib::SignalHandlerId)>>,
+    bound: RefCell<Option<(VmObject, [glib::SignalHandlerId; 2])>>,
 }
 
 impl VmRow {
@@ -71,6 +73,12 @@ impl VmRow {
             .xalign(1.0)
             .css_classes(["dim-label", "numeric"])
             .build();
+        let cpu = gtk::Label::builder()
+            .width_chars(6)
+            .xalign(1.0)
+            .css_classes(["dim-label", "numeric"])
+            .tooltip_text(gettext("CPU use"))
+            .build();
         let autostart = gtk::Image::from_icon_name("emblem-synchronizing-symbolic");
         autostart.set_tooltip_text(Some(&gettext("Starts with the host")));
         let primary = gtk::Button::builder()
@@ -90,6 +98,7 @@ impl VmRow {
         for w in [
             state_icon.upcast_ref::<gtk::Widget>(),
             text.upcast_ref(),
+            cpu.upcast_ref(),
             vcpus.upcast_ref(),
             memory.upcast_ref(),
             autostart.upcast_ref(),
@@ -106,6 +115,7 @@ impl VmRow {
             state,
             vcpus,
             memory,
+            cpu,
             autostart,
             primary,
             more,
@@ -192,13 +202,33 @@ impl VmRow {
                 row.show(&obj.summary());
             }
         });
+        let weak = Rc::downgrade(self);
+        let cpu_handler = obj.connect_cpu_notify(move |obj| {
+            if let Some(row) = weak.upgrade() {
+                row.show_cpu(obj);
+            }
+        });
         self.show(&obj.summary());
-        self.bound.replace(Some((obj.clone(), handler)));
+        self.show_cpu(obj);
+        self.bound
+            .replace(Some((obj.clone(), [handler, cpu_handler])));
     }
 
     pub fn unbind(&self) {
-        if let Some((obj, handler)) = self.bound.take() {
-            obj.disconnect(handler);
+        if let Some((obj, handlers)) = self.bound.take() {
+            for handler in handlers {
+                obj.disconnect(handler);
+            }
+        }
+    }
+
+    /// The CPU figure of the last tick; blank while the VM is off or gave none.
+    fn show_cpu(&self, obj: &VmObject) {
+        let pct = obj.cpu();
+        if pct < 0.0 {
+            self.cpu.set_text("");
+        } else {
+            self.cpu.set_text(&format::percent(pct));
         }
     }
 
