@@ -3,17 +3,19 @@
 //! alert fired and cleared.
 //!
 //! - This file: the rule model ([`AlertRule`] and its parts) and its validation.
-//! - [`store`]: [`AlertStore`], rules and alert events in the app's database.
-//! - [`evaluator`]: [`AlertEvaluator`], pure and in memory: turns snapshots into
+//! - `store`: [`AlertStore`], rules and alert events in the app's database.
+//! - `evaluator`: [`AlertEvaluator`], pure and in memory: turns snapshots into
 //!   [`AlertChange`]s (fired, peak, cleared), with consecutive-sample checks both ways so a
 //!   value hovering around the threshold does not flap.
-//! - `text`: the sentences for desktop notifications and the units values are shown in.
+//! - `text`: the sentences for desktop notifications and the units values are shown in;
+//!   `rows`: reading rules and events from their table rows.
 //!
 //! The store records changes with [`AlertStore::apply`]; at start-up
 //! [`AlertEvaluator::restore`] reloads the alerts still open, so a restart does not fire
 //! them a second time.
 
 mod evaluator;
+mod rows;
 mod store;
 mod text;
 

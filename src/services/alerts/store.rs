@@ -12,9 +12,9 @@
 use std::sync::Arc;
 
 use gettextrs::gettext;
-use rusqlite::types::{FromSql, FromSqlError, ValueRef};
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension};
 
+use super::rows::{event_from_row, rule_from_row};
 use super::{AlertChange, AlertMetric, AlertRule, AlertScope, Comparison, Severity};
 use crate::services::db::{Database, StoreError};
 
@@ -336,80 +336,6 @@ fn scope_columns(scope: &AlertScope) -> (Option<&str>, &str) {
     match scope {
         AlertScope::AllVms => (None, ""),
         AlertScope::Vm { uuid, name } => (Some(uuid), name),
-    }
-}
-
-fn rule_from_row(r: &Row<'_>) -> rusqlite::Result<AlertRule> {
-    let uuid: Option<String> = r.get("vm_uuid")?;
-    Ok(AlertRule {
-        id: r.get("id")?,
-        scope: match uuid {
-            None => AlertScope::AllVms,
-            Some(uuid) => AlertScope::Vm {
-                uuid,
-                name: r.get("vm_name")?,
-            },
-        },
-        metric: r.get::<_, Key<AlertMetric>>("metric")?.0,
-        comparison: r.get::<_, Key<Comparison>>("comparison")?.0,
-        threshold: r.get("threshold")?,
-        consecutive: r.get("consecutive")?,
-        severity: r.get::<_, Key<Severity>>("severity")?.0,
-        enabled: r.get("enabled")?,
-        name: r.get("name")?,
-        description: r.get("description")?,
-    })
-}
-
-fn event_from_row(r: &Row<'_>) -> rusqlite::Result<AlertEvent> {
-    Ok(AlertEvent {
-        id: r.get("id")?,
-        rule_id: r.get("rule_id")?,
-        rule_title: r.get("rule_title")?,
-        metric: r.get::<_, Key<AlertMetric>>("metric")?.0,
-        comparison: r.get::<_, Key<Comparison>>("comparison")?.0,
-        threshold: r.get("threshold")?,
-        uuid: r.get("vm_uuid")?,
-        vm_name: r.get("vm_name")?,
-        severity: r.get::<_, Key<Severity>>("severity")?.0,
-        fired_at: r.get("fired_at")?,
-        cleared_at: r.get("cleared_at")?,
-        value: r.get("value")?,
-        peak: r.get("peak")?,
-    })
-}
-
-/// A column holding one of our stable keys ("cpu", "above", "warning"...).
-struct Key<T>(T);
-
-trait FromKey: Sized {
-    fn from_key(key: &str) -> Option<Self>;
-}
-
-impl FromKey for AlertMetric {
-    fn from_key(key: &str) -> Option<Self> {
-        AlertMetric::from_key(key)
-    }
-}
-
-impl FromKey for Comparison {
-    fn from_key(key: &str) -> Option<Self> {
-        Comparison::from_key(key)
-    }
-}
-
-impl FromKey for Severity {
-    fn from_key(key: &str) -> Option<Self> {
-        Severity::from_key(key)
-    }
-}
-
-impl<T: FromKey> FromSql for Key<T> {
-    fn column_result(value: ValueRef<'_>) -> Result<Self, FromSqlError> {
-        let text = value.as_str()?;
-        T::from_key(text)
-            .map(Key)
-            .ok_or_else(|| FromSqlError::Other(format!("unknown key “{text}”").into()))
     }
 }
 
