@@ -6,10 +6,11 @@
 //! or a command), never in `update` or `view`.
 //!
 //! [`alerts`]: rules on VM metrics judged on each collected snapshot, and the alerts'
-//! history.
+//! history. [`insights`]: suggestions drawn from the stored history (pure functions).
 
 pub mod alerts;
 pub mod db;
+pub mod insights;
 pub mod metrics;
 pub mod templates;
 
