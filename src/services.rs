@@ -4,8 +4,13 @@
 //!
 //! Calls block on SQLite, so the UI runs them off the main thread (`relm4::spawn_blocking`
 //! or a command), never in `update` or `view`.
+//!
+//! [`alerts`]: rules on VM metrics judged on each collected snapshot, and the alerts'
+//! history. [`insights`]: suggestions drawn from the stored history (pure functions).
 
+pub mod alerts;
 pub mod db;
+pub mod insights;
 pub mod metrics;
 pub mod templates;
 

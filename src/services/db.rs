@@ -29,6 +29,42 @@ const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
     );",
+    // 3: alerts (rules and the history of the alerts they raised); the metrics history
+    // (2) comes before it.
+    "CREATE TABLE alert_rules (
+        id INTEGER PRIMARY KEY,
+        name TEXT,
+        description TEXT,
+        vm_uuid TEXT,
+        vm_name TEXT NOT NULL DEFAULT '',
+        metric TEXT NOT NULL CHECK (metric IN ('cpu', 'memory', 'disk_io', 'net_io')),
+        comparison TEXT NOT NULL CHECK (comparison IN ('above', 'below')),
+        threshold REAL NOT NULL,
+        consecutive INTEGER NOT NULL CHECK (consecutive BETWEEN 1 AND 100),
+        severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+        enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE alert_events (
+        id INTEGER PRIMARY KEY,
+        rule_id INTEGER REFERENCES alert_rules (id) ON DELETE SET NULL,
+        rule_title TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        comparison TEXT NOT NULL,
+        threshold REAL NOT NULL,
+        vm_uuid TEXT NOT NULL,
+        vm_name TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        fired_at INTEGER NOT NULL,
+        cleared_at INTEGER,
+        value REAL NOT NULL,
+        peak REAL NOT NULL
+    );
+    CREATE INDEX alert_events_by_time ON alert_events (fired_at DESC, id DESC);
+    CREATE INDEX alert_events_by_rule ON alert_events (rule_id);
+    CREATE UNIQUE INDEX alert_events_open ON alert_events (rule_id, vm_uuid)
+        WHERE cleared_at IS NULL;",
 ];
 
 /// Failures of the store, with a sentence a person can act on.
