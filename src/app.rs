@@ -524,6 +524,8 @@ impl App {
             // The wizard starts the new machine; the start's toast says the rest.
             Event::Created(r) => self.to_wizard(NewVmMsg::Created(r)),
             Event::Disk(e) => self.on_disk_event(e, sender),
+            // Charts, the machines list's CPU column and history consume these (to wire).
+            Event::Metrics(_) => {}
             Event::Edited {
                 uuid,
                 name,

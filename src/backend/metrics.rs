@@ -10,6 +10,9 @@
 
 pub mod node;
 pub mod rates;
+pub mod sampler;
+
+pub use sampler::MetricsCommand;
 
 use super::types::VmState;
 
