@@ -38,6 +38,9 @@
 //! Port forwarding on NAT networks ([`portfwd`], commands handled in `worker_portfwd`):
 //! rules kept in the network's metadata, applied with iptables by a libvirt network hook
 //! (the `kvmm-network-hook` binary) that the app installs on request.
+//!
+//! Monitoring: [`metrics`] (rates from the bulk stats; its `sampler` thread per worker
+//! sends `Event::Metrics` ticks, paced by `Command::Metrics`, handled in `worker_metrics`).
 
 pub mod boot;
 mod callbacks;
@@ -70,6 +73,7 @@ pub mod types;
 pub mod worker;
 mod worker_disks;
 mod worker_manage;
+mod worker_metrics;
 mod worker_networks;
 mod worker_portfwd;
 mod worker_storage;

@@ -25,9 +25,14 @@ fn bulk_stats_on_the_test_driver_carry_state_only() {
     assert_eq!(web.name, "web-uefi");
     assert_eq!(web.state, Some(VmState::Running));
     assert_eq!(web.cpu_time_ns, None);
+    // No vcpu group on the test driver: the count comes from the domain's info, and a
+    // running domain has an ID (a new one would mean new counters).
+    assert_eq!(web.vcpus, Some(2));
+    assert!(web.id.is_some());
     assert!(web.blocks.is_empty() && web.interfaces.is_empty());
     let off = all.domains.iter().find(|d| d.uuid == BUILD).unwrap();
     assert_eq!(off.state, Some(VmState::ShutOff));
+    assert_eq!((off.id, off.vcpus), (None, None));
 
     let active = stats::all_domain_stats(&conn, true).unwrap();
     let states: Vec<_> = active.domains.iter().map(|d| d.state.unwrap()).collect();

@@ -156,6 +156,7 @@ impl App {
                 self.networks.emit(NetworksMsg::Network(e));
             }
             Event::PortForward(e) => self.networks.emit(NetworksMsg::PortForward(e)),
+            Event::Metrics(_) => {}
         }
     }
 

@@ -8,6 +8,12 @@
 //! [`crate::backend::Event::Metrics`]; the history store and the alert evaluator
 //! (`services::metrics`, `services::alerts`) consume its `collected` snapshots.
 
+pub mod node;
+pub mod rates;
+pub mod sampler;
+
+pub use sampler::MetricsCommand;
+
 use super::types::VmState;
 
 /// The figures of one subject (a VM or the host) over one interval. Each is `None` when the

@@ -1,5 +1,6 @@
 //! Raw resource counters for every domain of a host from one bulk call
-//! (`virConnectGetAllDomainStats`): CPU time, balloon, per-disk and per-NIC byte counters.
+//! (`virConnectGetAllDomainStats`): CPU time, vCPU count, balloon, per-disk and per-NIC byte
+//! counters.
 //!
 //! These are *raw* cumulative counters as libvirt reports them, stamped with the moment the
 //! call returned. Rates (CPU %, bytes/s) come from two samples of the same domain:
@@ -12,7 +13,7 @@
 //! `virt::sys` and frees the list with `virDomainStatsRecordListFree`. Parsing the typed
 //! parameters is a pure function ([`DomainStats::from_params`]) so it is tested without
 //! libvirt. libvirt's test driver answers only the `state` group: on it every record has a
-//! state and nothing else.
+//! state and nothing else (the vCPU count then comes from `virDomainGetInfo`).
 
 use std::ffi::CStr;
 use std::os::raw::{c_char, c_uint};
@@ -27,9 +28,11 @@ use super::error::BackendError;
 use super::summary::vm_state;
 use super::types::VmState;
 
-/// The stats groups asked for: state, CPU total, balloon, block, interface.
+/// The stats groups asked for: state, CPU total, vCPU (for the count), balloon, block,
+/// interface.
 pub const GROUPS: c_uint = sys::VIR_DOMAIN_STATS_STATE
     | sys::VIR_DOMAIN_STATS_CPU_TOTAL
+    | sys::VIR_DOMAIN_STATS_VCPU
     | sys::VIR_DOMAIN_STATS_BALLOON
     | sys::VIR_DOMAIN_STATS_BLOCK
     | sys::VIR_DOMAIN_STATS_INTERFACE;
@@ -102,11 +105,17 @@ pub struct DomainStats {
     /// Canonical lower-case UUID.
     pub uuid: String,
     pub name: String,
+    /// The running domain's ID (`virDomainGetID`): a new one means a new QEMU process, whose
+    /// counters started again from zero. `None` for an inactive domain.
+    pub id: Option<u32>,
     /// `state.state` folded like the machines list (no managed-save knowledge: a shut-off
     /// domain is `ShutOff` here).
     pub state: Option<VmState>,
     /// Total CPU time used, vCPUs plus emulator, in nanoseconds (`cpu.time`).
     pub cpu_time_ns: Option<u64>,
+    /// vCPUs the domain has now (`vcpu.current`; from `virDomainGetInfo` on drivers without
+    /// the vcpu group).
+    pub vcpus: Option<u32>,
     /// `None` when the balloon group was not reported at all.
     pub balloon: Option<BalloonStats>,
     pub blocks: Vec<BlockStats>,
@@ -157,6 +166,7 @@ impl DomainStats {
                         .map(|st| vm_state(st, false));
                 }
                 "cpu.time" => s.cpu_time_ns = n,
+                "vcpu.current" => s.vcpus = n.and_then(|v| u32::try_from(v).ok()),
                 f if f.starts_with("balloon.") => {
                     let b = s.balloon.get_or_insert_with(BalloonStats::default);
                     match &f["balloon.".len()..] {
@@ -244,6 +254,15 @@ unsafe fn read_param(p: &sys::virTypedParameter) -> Option<(String, ParamValue)>
     Some((field, v))
 }
 
+/// A running domain's vCPU count from `virDomainGetInfo`, for drivers that do not answer
+/// the vcpu group (libvirt's test driver).
+fn vcpus_from_info(dom: sys::virDomainPtr) -> Option<u32> {
+    // SAFETY: plain-old-data out parameter, filled by libvirt on success.
+    let mut info: sys::virDomainInfo = unsafe { std::mem::zeroed() };
+    // SAFETY: `dom` is a valid domain of a live record; `info` is writable.
+    (unsafe { sys::virDomainGetInfo(dom, &mut info) } == 0).then_some(info.nrVirtCpu.into())
+}
+
 /// Read the stats groups in [`GROUPS`] for every domain (`active_only`: running, paused and
 /// other live domains only; inactive ones would report nothing but their state).
 ///
@@ -294,7 +313,14 @@ pub fn all_domain_stats(conn: &Connect, active_only: bool) -> Result<StatsSample
                 .filter_map(|p| unsafe { read_param(p) })
                 .collect()
         };
-        domains.push(DomainStats::from_params(&uuid, &name, &params));
+        let mut d = DomainStats::from_params(&uuid, &name, &params);
+        // SAFETY: the record's domain is valid; the ID is a field of the local object.
+        let id = unsafe { sys::virDomainGetID(rec.dom) };
+        d.id = (id != u32::MAX).then_some(id);
+        if d.vcpus.is_none() && d.id.is_some() {
+            d.vcpus = vcpus_from_info(rec.dom);
+        }
+        domains.push(d);
     }
     Ok(StatsSample { taken_at, domains })
 }
@@ -315,6 +341,9 @@ mod tests {
             p("state.reason", Int(1)),
             p("cpu.time", UInt(5_231_513_000)),
             p("cpu.user", UInt(3_431_872_000)),
+            p("vcpu.current", UInt(2)),
+            p("vcpu.maximum", UInt(4)),
+            p("vcpu.0.time", UInt(1_000)),
             p("balloon.current", UInt(262_144)),
             p("balloon.maximum", UInt(262_144)),
             p("balloon.rss", UInt(264_992)),
@@ -337,6 +366,7 @@ mod tests {
         assert_eq!((s.uuid.as_str(), s.name.as_str()), ("abc-1", "g"));
         assert_eq!(s.state, Some(VmState::Running));
         assert_eq!(s.cpu_time_ns, Some(5_231_513_000));
+        assert_eq!(s.vcpus, Some(2));
         let b = s.balloon.as_ref().unwrap();
         assert_eq!(
             (b.current_kib, b.maximum_kib, b.rss_kib, b.available_kib),

@@ -31,6 +31,8 @@ use super::error::{BackendError, ErrorKind};
 use super::hotplug::{DiskCommand, DiskEvent};
 use super::lifecycle::{run_action, After};
 use super::link::Link;
+use super::metrics::sampler::Sampler;
+use super::metrics::{MetricsCommand, MetricsTick};
 use super::networks::{NetworkCommand, NetworkEvent};
 use super::portfwd::{PortForwardCommand, PortForwardEvent};
 use super::storage::{StorageCommand, StorageEvent};
@@ -88,14 +90,19 @@ pub enum Command {
     /// Attach, detach, change media (src/backend/hotplug): answered with
     /// [`Event::Disk`], then a fresh [`Event::Details`] of the machine when it worked.
     Disk(DiskCommand),
+    /// Monitoring pace (src/backend/metrics; handled in `worker_metrics.rs`): whether a
+    /// live chart is on screen, the collection interval. No answer; the sampler sends
+    /// [`Event::Metrics`] at the new pace.
+    Metrics(MetricsCommand),
 }
 
 /// What a worker tells the UI, through the sink closure given to [`ConnectionHandle::spawn`].
 /// The sink is called on the worker thread, and on the threads of volume transfers (one
-/// call at a time).
+/// call at a time) and on the metrics sampler's thread.
 // Events are moved to the UI once each; boxing `Details` would only change the agreed API.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Eq)]
+// Not `Eq`: metrics carry floating-point rates.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// Connection state changed (connecting, connected, disconnected with retry countdown).
     Link(LinkState),
@@ -163,6 +170,9 @@ pub enum Event {
     PortForward(PortForwardEvent),
     /// The answer to [`Command::Disk`].
     Disk(DiskEvent),
+    /// One sampler tick (src/backend/metrics): every second while live, else once per
+    /// collection interval.
+    Metrics(MetricsTick),
 }
 
 /// A closure run on the worker's connection (tests and diagnostics).
@@ -221,6 +231,7 @@ impl ConnectionHandle {
             stats: stats.clone(),
             names: HashMap::new(),
             sent: HashMap::new(),
+            sampler: Sampler::new(),
         };
         let spawned = thread::Builder::new()
             .name(format!("libvirt {uri}"))
@@ -295,6 +306,8 @@ pub(super) struct Worker {
     /// event that changes nothing visible (libvirt's echo of our own action or edit, e.g.
     /// the define event after a rename) sends no duplicate `VmChanged`.
     sent: HashMap<String, u64>,
+    /// The metrics sampler thread's controls (ends when the worker is dropped).
+    pub(super) sampler: Sampler,
 }
 
 impl Worker {
@@ -314,10 +327,12 @@ impl Worker {
         };
         loop {
             self.emit(Event::Link(LinkState::Connected));
+            self.metrics_connected(&link);
             let stop = match self.refresh(&link) {
                 Err(reason) => Stop::Lost(reason),
                 Ok(()) => self.serve(&link),
             };
+            self.metrics_disconnected();
             link.close();
             match stop {
                 Stop::Close => break,
@@ -371,6 +386,10 @@ impl Worker {
                 Msg::Cmd(Command::Storage(cmd)) => self.storage(link, cmd),
                 Msg::Cmd(Command::Network(cmd)) => self.network(link, cmd),
                 Msg::Cmd(Command::PortForward(cmd)) => self.port_forward(link, cmd),
+                Msg::Cmd(Command::Metrics(cmd)) => {
+                    self.metrics(cmd);
+                    None
+                }
                 Msg::Notice(Notice::Lifecycle {
                     uuid,
                     event,
