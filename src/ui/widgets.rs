@@ -1,5 +1,6 @@
 //! Reusable GTK widgets.
 
+pub mod chart;
 pub mod host_detail;
 pub mod host_list;
 pub mod host_objects;
