@@ -6,5 +6,6 @@ pub mod host_list;
 pub mod host_objects;
 pub mod host_page;
 pub mod info_group;
+pub mod sparkline;
 pub mod vm_row;
 pub mod xml_editor;
