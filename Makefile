@@ -85,6 +85,7 @@ screenshots: deps-screenshots locale
 bench: deps-bench locale
 	$(CARGO) build --release
 	tests/ui/run.sh --bench
+	$(CARGO) bench --bench chart
 
 # Regenerate po/kvm-manager.pot from the files listed in po/POTFILES.in.
 pot: deps-build

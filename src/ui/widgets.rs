@@ -1,9 +1,11 @@
 //! Reusable GTK widgets.
 
+pub mod chart;
 pub mod host_detail;
 pub mod host_list;
 pub mod host_objects;
 pub mod host_page;
 pub mod info_group;
+pub mod sparkline;
 pub mod vm_row;
 pub mod xml_editor;
