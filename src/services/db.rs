@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::Connection;
 
 use crate::i18n::gettext_f;
+use gettextrs::gettext;
 
 /// Schema steps; index + 1 is the version each one brings the database to.
 const MIGRATIONS: &[&str] = &[
@@ -29,6 +30,58 @@ const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
     );",
+    // 2: metric history (src/services/metrics). One row per subject per collected tick;
+    // values as integers (CPU in hundredths of a percent, memory in KiB, rates in bytes/s,
+    // NULL when not measured). Rollups keep min/sum/count/max per 5-minute and 1-hour bucket
+    // (`t` = bucket start), updated in the same transaction as the raw row.
+    "CREATE TABLE metric_subjects (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('host', 'vm')),
+        uuid TEXT NOT NULL DEFAULT '',
+        name TEXT NOT NULL DEFAULT '',
+        last_seen INTEGER NOT NULL,
+        UNIQUE (kind, uuid)
+    );
+    CREATE TABLE metric_samples (
+        subject_id INTEGER NOT NULL REFERENCES metric_subjects(id),
+        ts INTEGER NOT NULL,
+        cpu INTEGER,
+        mem_used INTEGER,
+        mem_total INTEGER,
+        disk_read INTEGER,
+        disk_write INTEGER,
+        net_rx INTEGER,
+        net_tx INTEGER,
+        PRIMARY KEY (subject_id, ts)
+    ) WITHOUT ROWID;
+    CREATE TABLE metric_rollup_5m (
+        subject_id INTEGER NOT NULL REFERENCES metric_subjects(id),
+        t INTEGER NOT NULL,
+        cpu_min INTEGER, cpu_sum INTEGER NOT NULL DEFAULT 0, cpu_n INTEGER NOT NULL DEFAULT 0, cpu_max INTEGER,
+        mem_used_min INTEGER, mem_used_sum INTEGER NOT NULL DEFAULT 0, mem_used_n INTEGER NOT NULL DEFAULT 0, mem_used_max INTEGER,
+        mem_total_min INTEGER, mem_total_sum INTEGER NOT NULL DEFAULT 0, mem_total_n INTEGER NOT NULL DEFAULT 0, mem_total_max INTEGER,
+        disk_read_min INTEGER, disk_read_sum INTEGER NOT NULL DEFAULT 0, disk_read_n INTEGER NOT NULL DEFAULT 0, disk_read_max INTEGER,
+        disk_write_min INTEGER, disk_write_sum INTEGER NOT NULL DEFAULT 0, disk_write_n INTEGER NOT NULL DEFAULT 0, disk_write_max INTEGER,
+        net_rx_min INTEGER, net_rx_sum INTEGER NOT NULL DEFAULT 0, net_rx_n INTEGER NOT NULL DEFAULT 0, net_rx_max INTEGER,
+        net_tx_min INTEGER, net_tx_sum INTEGER NOT NULL DEFAULT 0, net_tx_n INTEGER NOT NULL DEFAULT 0, net_tx_max INTEGER,
+        PRIMARY KEY (subject_id, t)
+    ) WITHOUT ROWID;
+    CREATE TABLE metric_rollup_1h (
+        subject_id INTEGER NOT NULL REFERENCES metric_subjects(id),
+        t INTEGER NOT NULL,
+        cpu_min INTEGER, cpu_sum INTEGER NOT NULL DEFAULT 0, cpu_n INTEGER NOT NULL DEFAULT 0, cpu_max INTEGER,
+        mem_used_min INTEGER, mem_used_sum INTEGER NOT NULL DEFAULT 0, mem_used_n INTEGER NOT NULL DEFAULT 0, mem_used_max INTEGER,
+        mem_total_min INTEGER, mem_total_sum INTEGER NOT NULL DEFAULT 0, mem_total_n INTEGER NOT NULL DEFAULT 0, mem_total_max INTEGER,
+        disk_read_min INTEGER, disk_read_sum INTEGER NOT NULL DEFAULT 0, disk_read_n INTEGER NOT NULL DEFAULT 0, disk_read_max INTEGER,
+        disk_write_min INTEGER, disk_write_sum INTEGER NOT NULL DEFAULT 0, disk_write_n INTEGER NOT NULL DEFAULT 0, disk_write_max INTEGER,
+        net_rx_min INTEGER, net_rx_sum INTEGER NOT NULL DEFAULT 0, net_rx_n INTEGER NOT NULL DEFAULT 0, net_rx_max INTEGER,
+        net_tx_min INTEGER, net_tx_sum INTEGER NOT NULL DEFAULT 0, net_tx_n INTEGER NOT NULL DEFAULT 0, net_tx_max INTEGER,
+        PRIMARY KEY (subject_id, t)
+    ) WITHOUT ROWID;
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value NOT NULL
+    ) WITHOUT ROWID;",
     // 3: alerts (rules and the history of the alerts they raised); the metrics history
     // (2) comes before it.
     "CREATE TABLE alert_rules (
@@ -88,8 +141,27 @@ impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         StoreError::Sql(gettext_f(
             "The app’s database failed: {error}",
-            &[("error", &e.to_string())],
+            &[("error", &describe(&e))],
         ))
+    }
+}
+
+/// SQLite's reason in words a person can act on, for the failures a user can meet (another
+/// program holding the file, a damaged file, a full disk); SQLite's own text otherwise.
+fn describe(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode as C;
+    match e.sqlite_error_code() {
+        Some(C::DatabaseBusy | C::DatabaseLocked) => gettext(
+            "another program holds the database file locked; it is tried again next time",
+        ),
+        Some(C::DatabaseCorrupt | C::NotADatabase) => gettext(
+            "the file is damaged or is not a KVM Manager database. It was left as it is: move it away or restore a backup, and the app starts a new one",
+        ),
+        Some(C::DiskFull) => gettext("the disk is full"),
+        Some(C::ReadOnly | C::PermissionDenied) => {
+            gettext("the file cannot be written (check its permissions)")
+        }
+        _ => e.to_string(),
     }
 }
 
@@ -115,7 +187,7 @@ impl Database {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| open_error(path, &e.to_string()))?;
         }
-        let conn = Connection::open(path).map_err(|e| open_error(path, &e.to_string()))?;
+        let conn = Connection::open(path).map_err(|e| open_error(path, &describe(&e)))?;
         Self::setup(conn, path)
     }
 
@@ -128,7 +200,7 @@ impl Database {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         // WAL keeps readers off the writer's back; NORMAL sync is safe with WAL.
         conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| open_error(path, &e.to_string()))?;
+            .map_err(|e| open_error(path, &describe(&e)))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         migrate(&mut conn).map_err(|e| match e {

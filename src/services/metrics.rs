@@ -1,5 +1,21 @@
 //! Metric history: every collected [`Snapshot`](crate::backend::metrics::Snapshot) stored in
 //! the app's SQLite database, read back downsampled in SQL, and cleaned up by retention.
+//!
+//! [`MetricsStore`] ([`store`]) writes a snapshot per tick in one transaction, raw samples
+//! plus 5-minute and 1-hour rollups; [`history`] reads them back in at most N points per
+//! series from the coarsest table that fits; [`settings`] holds the retention period, the
+//! clean-up hour and the collection interval; [`retention`] decides when to clean up and
+//! deletes old rows in small batches. [`columns`] is how each metric is stored.
+
+pub(crate) mod columns;
+pub mod history;
+pub mod retention;
+pub mod settings;
+pub mod store;
+
+pub use history::{TopConsumer, VmHistory};
+pub use settings::MetricsSettings;
+pub use store::{KnownVm, MetricsStore};
 
 use crate::backend::metrics::Metric;
 
