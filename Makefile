@@ -73,12 +73,14 @@ meson-test: deps-build
 live-test: deps-test locale
 	tests/live/run.sh
 
+# seed_history fills a history database through the app's own store for the monitoring
+# tests and screenshots.
 ui-test: deps-test locale
-	$(CARGO) build
+	$(CARGO) build --bins --example seed_history
 	tests/ui/run.sh
 
 screenshots: deps-screenshots locale
-	$(CARGO) build
+	$(CARGO) build --bins --example seed_history
 	tests/ui/run.sh --screenshots
 	@echo "Screenshots are in build/screenshots/"
 

@@ -6,6 +6,7 @@ mod chrome;
 mod disks;
 mod events;
 mod manage;
+mod monitoring;
 
 use adw::prelude::*;
 use gettextrs::gettext;
@@ -13,9 +14,14 @@ use relm4::prelude::*;
 
 use crate::backend::{self, Command, ConnectionHandle, Event, VmAction};
 use crate::i18n::gettext_f;
+use crate::services::alerts::AlertRule;
+use crate::services::metrics::Subject;
+use crate::services::monitor::MonitorEvent;
 use crate::ui::dialogs;
 use crate::ui::dialogs::new_vm::{NewVm, NewVmInit, NewVmMsg, NewVmOutput};
+use crate::ui::pages::alerts::{AlertsMsg, AlertsOutput, AlertsPage};
 use crate::ui::pages::dashboard::{DashboardMsg, DashboardOutput, DashboardPage};
+use crate::ui::pages::insights::{InsightsMsg, InsightsOutput, InsightsPage};
 use crate::ui::pages::machines::{MachinesMsg, MachinesOutput, MachinesPage};
 use crate::ui::pages::networks::{NetworksMsg, NetworksOutput, NetworksPage};
 use crate::ui::pages::storage::{StorageMsg, StorageOutput, StoragePage};
@@ -38,16 +44,20 @@ pub enum Page {
     Storage,
     Networks,
     Templates,
+    Alerts,
+    Insights,
 }
 
 impl Page {
     /// In sidebar order.
-    pub const ALL: [Page; 5] = [
+    pub const ALL: [Page; 7] = [
         Page::Dashboard,
         Page::Machines,
         Page::Storage,
         Page::Networks,
         Page::Templates,
+        Page::Alerts,
+        Page::Insights,
     ];
 
     /// The content stack's name for the page.
@@ -58,6 +68,8 @@ impl Page {
             Page::Storage => "storage",
             Page::Networks => "networks",
             Page::Templates => "templates",
+            Page::Alerts => "alerts",
+            Page::Insights => "insights",
         }
     }
 
@@ -69,6 +81,8 @@ impl Page {
             Page::Storage => gettext("Storage"),
             Page::Networks => gettext("Networks"),
             Page::Templates => gettext("Templates"),
+            Page::Alerts => gettext("Alerts"),
+            Page::Insights => gettext("Insights"),
         }
     }
 
@@ -80,6 +94,8 @@ impl Page {
             Page::Storage => "drive-harddisk-symbolic",
             Page::Networks => "network-workgroup-symbolic",
             Page::Templates => "folder-templates-symbolic",
+            Page::Alerts => "alarm-symbolic",
+            Page::Insights => "x-office-presentation-symbolic",
         }
     }
 }
@@ -113,6 +129,20 @@ pub enum AppMsg {
     /// A command for the connection worker from a dialog.
     Send(Command),
     Toast(String, bool),
+    /// A performance view started (`true`) or stopped showing live data.
+    LiveWanted(bool),
+    /// What the monitor thread reported (history, alerts, clean-up).
+    Monitor(Box<MonitorEvent>),
+    /// Open the alert-rule dialog: edit a rule, or a new one (for a machine).
+    EditAlertRule(Option<Box<AlertRule>>, Option<(String, String)>),
+    /// Alert rules were saved, switched or deleted.
+    RulesChanged,
+    /// The Insights page wants the current machines.
+    InsightMachines,
+    /// Preferences changed the collection interval (seconds).
+    IntervalChanged(u32),
+    /// Preferences lowered the days of history kept.
+    RetentionChanged,
     Search,
     Refresh,
     Back,
@@ -133,6 +163,9 @@ pub struct App {
     templates: Controller<TemplatesPage>,
     storage: Controller<StoragePage>,
     networks: Controller<NetworksPage>,
+    alerts: Controller<AlertsPage>,
+    insights: Controller<InsightsPage>,
+    monitoring: monitoring::Monitoring,
     /// The open creation wizard, if any (one at a time).
     wizard: Option<Controller<NewVm>>,
     clone_dialog: Option<dialogs::clone_vm::CloneDialog>,
@@ -182,8 +215,10 @@ impl Component for App {
             .forward(sender.input_sender(), |out| match out {
                 WelcomeOutput::Connect(uri) => AppMsg::Connect(uri),
             });
+        let monitoring = monitoring::Monitoring::new(&sender);
+        monitoring.host.set_subject(Some(Subject::Host));
         let dashboard = DashboardPage::builder()
-            .launch(())
+            .launch(monitoring.host.clone())
             .forward(sender.input_sender(), |out| match out {
                 DashboardOutput::ShowSidebar => AppMsg::ShowSidebar,
                 DashboardOutput::EditXml(kind) => AppMsg::Send(Command::ReadXml { kind }),
@@ -199,7 +234,7 @@ impl Component for App {
                     MachinesOutput::Delete(uuid) => AppMsg::DeleteVm(uuid),
                 });
         let details = VmDetailsPage::builder()
-            .launch(())
+            .launch(monitoring.vm.clone())
             .forward(sender.input_sender(), |out| match out {
                 VmDetailsOutput::Action(uuid, action) => AppMsg::RequestAction(uuid, action),
                 VmDetailsOutput::Back => AppMsg::CloseDetails,
@@ -211,6 +246,9 @@ impl Component for App {
                 VmDetailsOutput::Export(uuid) => AppMsg::ExportVm(uuid),
                 VmDetailsOutput::Disk(cmd) => AppMsg::Send(Command::Disk(cmd)),
                 VmDetailsOutput::NeedStorage => AppMsg::Send(Command::CreateOptions),
+                VmDetailsOutput::NewAlertRule(uuid, name) => {
+                    AppMsg::EditAlertRule(None, Some((uuid, name)))
+                }
                 VmDetailsOutput::SaveXml(uuid, xml) => AppMsg::Send(Command::DefineXml {
                     kind: crate::backend::xml_define::XmlKind::Domain { uuid },
                     xml,
@@ -242,6 +280,26 @@ impl Component for App {
                 NetworksOutput::EditXml(kind) => AppMsg::Send(Command::ReadXml { kind }),
             });
 
+        let alerts =
+            AlertsPage::builder()
+                .launch(())
+                .forward(sender.input_sender(), |out| match out {
+                    AlertsOutput::EditRule(rule) => AppMsg::EditAlertRule(rule, None),
+                    AlertsOutput::RulesChanged => AppMsg::RulesChanged,
+                    AlertsOutput::Toast(text, error) => AppMsg::Toast(text, error),
+                    AlertsOutput::OpenVm(uuid) => AppMsg::OpenVm(uuid),
+                    AlertsOutput::ShowSidebar => AppMsg::ShowSidebar,
+                });
+        let insights = InsightsPage::builder()
+            .launch(())
+            .forward(sender.input_sender(), |out| match out {
+                InsightsOutput::NeedMachines => AppMsg::InsightMachines,
+                InsightsOutput::Edit(uuid, edit) => AppMsg::Send(Command::Edit { uuid, edit }),
+                InsightsOutput::Action(uuid, action) => AppMsg::RequestAction(uuid, action),
+                InsightsOutput::OpenVm(uuid) => AppMsg::OpenVm(uuid),
+                InsightsOutput::ShowSidebar => AppMsg::ShowSidebar,
+            });
+
         let chrome = chrome::Chrome::build(
             &window,
             &sender,
@@ -253,6 +311,8 @@ impl Component for App {
                 ("storage", storage.widget()),
                 ("networks", networks.widget()),
                 ("templates", templates.widget()),
+                ("alerts", alerts.widget()),
+                ("insights", insights.widget()),
             ],
         );
         actions::install(&window, &sender);
@@ -267,6 +327,9 @@ impl Component for App {
             templates,
             storage,
             networks,
+            alerts,
+            insights,
+            monitoring,
             wizard: None,
             clone_dialog: None,
             just_deleted: None,
@@ -378,6 +441,15 @@ impl Component for App {
             },
             AppMsg::Send(cmd) => self.send(cmd),
             AppMsg::Toast(text, error) => self.chrome.toast(&text, error),
+            AppMsg::LiveWanted(on) => self.on_live_wanted(on),
+            AppMsg::Monitor(event) => self.on_monitor(*event),
+            AppMsg::EditAlertRule(rule, machine) => {
+                self.open_rule_dialog(rule.map(|r| *r), machine, &sender)
+            }
+            AppMsg::RulesChanged => self.on_rules_changed(),
+            AppMsg::InsightMachines => self.send_insight_machines(),
+            AppMsg::IntervalChanged(secs) => self.on_interval_changed(secs),
+            AppMsg::RetentionChanged => self.on_retention_changed(),
             AppMsg::Back => {
                 if self.chrome.content_page().as_deref() == Some("details") {
                     sender.input(AppMsg::CloseDetails);
@@ -391,8 +463,20 @@ impl Component for App {
                 self.templates.emit(TemplatesMsg::Folded(folded));
                 self.storage.emit(StorageMsg::Folded(folded));
                 self.networks.emit(NetworksMsg::Folded(folded));
+                self.alerts.emit(AlertsMsg::Folded(folded));
+                self.insights.emit(InsightsMsg::Folded(folded));
             }
-            AppMsg::Preferences => dialogs::preferences::show(self.window.upcast_ref()),
+            AppMsg::Preferences => {
+                let input = sender.input_sender().clone();
+                dialogs::preferences::show(self.window.upcast_ref(), move |change| {
+                    input.emit(match change {
+                        dialogs::preferences::HistoryChange::Interval(secs) => {
+                            AppMsg::IntervalChanged(secs)
+                        }
+                        dialogs::preferences::HistoryChange::Retention => AppMsg::RetentionChanged,
+                    })
+                })
+            }
             AppMsg::Shortcuts => dialogs::shortcuts::show(self.window.upcast_ref()),
             AppMsg::About => dialogs::about::show(self.window.upcast_ref()),
             AppMsg::Quit => self.window.close(),
@@ -408,6 +492,13 @@ impl Component for App {
 }
 
 impl App {
+    /// Queue a command when connected; say nothing otherwise (background requests).
+    fn send_quiet(&self, cmd: Command) {
+        if let Some(conn) = &self.conn {
+            conn.send(cmd);
+        }
+    }
+
     fn send(&self, cmd: Command) {
         match &self.conn {
             Some(conn) => conn.send(cmd),
@@ -481,6 +572,8 @@ impl App {
             Page::Templates => self.templates.emit(TemplatesMsg::Reload),
             Page::Storage => self.storage.emit(StorageMsg::Shown),
             Page::Networks => self.networks.emit(NetworksMsg::Shown),
+            Page::Alerts => self.alerts.emit(AlertsMsg::Reload),
+            Page::Insights => self.send_insight_machines(),
             _ => {}
         }
     }

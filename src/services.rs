@@ -12,6 +12,7 @@ pub mod alerts;
 pub mod db;
 pub mod insights;
 pub mod metrics;
+pub mod monitor;
 pub mod templates;
 
 pub use db::{Database, StoreError};

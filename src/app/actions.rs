@@ -26,6 +26,10 @@ pub fn install(window: &adw::ApplicationWindow, sender: &ComponentSender<App>) {
     add(&app, "preferences", sender, || AppMsg::Preferences);
     add(&app, "shortcuts", sender, || AppMsg::Shortcuts);
     add(&app, "about", sender, || AppMsg::About);
+    // A desktop notification of an alert opens the Alerts page.
+    add(&app, "show-alerts", sender, || {
+        AppMsg::ShowPage(super::Page::Alerts)
+    });
     add(window, "search", sender, || AppMsg::Search);
     add(window, "refresh", sender, || AppMsg::Refresh);
     add(window, "back", sender, || AppMsg::Back);

@@ -32,6 +32,7 @@ impl App {
                 // reconnect); later changes come as events.
                 self.send(Command::Storage(StorageCommand::List));
                 self.send(Command::Network(NetworkCommand::List));
+                self.configure_sampler();
                 if !self.connected {
                     self.connected = true;
                     self.chrome.show_top("main");
@@ -156,7 +157,7 @@ impl App {
                 self.networks.emit(NetworksMsg::Network(e));
             }
             Event::PortForward(e) => self.networks.emit(NetworksMsg::PortForward(e)),
-            Event::Metrics(_) => {}
+            Event::Metrics(tick) => self.on_metrics(tick),
         }
     }
 

@@ -9,15 +9,17 @@
 //!
 //! Every rule needs at least [`MIN_HOURS`] hours of data in the series it reads; with less
 //! it says nothing rather than something wrong. [`summarise`] groups the result for the
-//! Insights page.
+//! Insights page, and [`top_consumers`] ranks machines by their average use.
 
 pub mod idle;
 pub mod provisioning;
 pub mod spikes;
 mod stats;
 mod summary;
+mod top;
 
 pub use summary::{summarise, CategoryGroup, InsightSummary, SeverityCounts, VmGroup};
+pub use top::{top_consumers, TopConsumer, TopMetric};
 
 use gettextrs::gettext;
 

@@ -2,6 +2,7 @@
 //! window, and reports back through a callback.
 
 pub mod about;
+pub mod alert_rule;
 pub mod attach_disk;
 pub mod boot_order;
 pub mod clone_vm;

@@ -105,6 +105,24 @@ pub fn os_name(id: &str) -> String {
     name
 }
 
+/// A percentage for a figure that changes every second: "7 %", "42 %", "0.4 %".
+pub fn percent(value: f64) -> String {
+    let text = if value > 0.0 && value < 1.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.0}")
+    };
+    gettext_f("{value} %", &[("value", &text)])
+}
+
+/// A moment for a list of events, in local time and the locale's date order.
+pub fn date_time(unix_secs: i64) -> String {
+    gtk::glib::DateTime::from_unix_local(unix_secs)
+        .and_then(|dt| dt.format("%x %H:%M"))
+        .map(|s| s.to_string())
+        .unwrap_or_else(|_| unix_secs.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,14 +152,4 @@ mod tests {
         assert_eq!(os_name("http://microsoft.com/win/11"), "Win 11");
         assert_eq!(os_name("weird"), "Weird");
     }
-}
-
-/// A percentage for a figure that changes every second: "7 %", "42 %", "0.4 %".
-pub fn percent(value: f64) -> String {
-    let text = if value > 0.0 && value < 1.0 {
-        format!("{value:.1}")
-    } else {
-        format!("{value:.0}")
-    };
-    gettext_f("{value} %", &[("value", &text)])
 }

@@ -1,6 +1,8 @@
 //! One relm4 component per page of the main window.
 
+pub mod alerts;
 pub mod dashboard;
+pub mod insights;
 pub mod machines;
 pub mod networks;
 pub mod storage;

@@ -35,6 +35,11 @@ impl VmStore {
         self.by_uuid.get(uuid).cloned()
     }
 
+    /// Every object, in no particular order.
+    pub fn objects(&self) -> impl Iterator<Item = &VmObject> {
+        self.by_uuid.values()
+    }
+
     pub fn len(&self) -> usize {
         self.by_uuid.len()
     }

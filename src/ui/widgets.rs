@@ -6,6 +6,7 @@ pub mod host_list;
 pub mod host_objects;
 pub mod host_page;
 pub mod info_group;
+pub mod perf_view;
 pub mod sparkline;
 pub mod vm_row;
 pub mod xml_editor;

@@ -1,11 +1,19 @@
-//! Preferences: appearance (follow the system, light or dark).
+//! Preferences: appearance (follow the system, light or dark) and metric history (how
+//! often samples are stored, how long they are kept, when the daily clean-up runs, and
+//! how large the database is). History settings live in the app's database, so they are
+//! read and written off the main thread.
 
 use adw::prelude::*;
 use gettextrs::gettext;
 
 use crate::ui::settings::{self, ColorScheme};
 
-pub fn show(parent: &gtk::Window) {
+mod history;
+
+pub use history::HistoryChange;
+
+/// Open Preferences; `on_history` hears about history settings that the app must act on.
+pub fn show(parent: &gtk::Window, on_history: impl Fn(HistoryChange) + 'static) {
     let window = adw::PreferencesWindow::builder()
         .transient_for(parent)
         .modal(true)
@@ -45,6 +53,7 @@ pub fn show(parent: &gtk::Window) {
         )));
     }
     page.add(&group);
+    page.add(&history::group(&window, on_history));
     window.add(&page);
     window.present();
 }

@@ -1,4 +1,5 @@
-//! The dashboard: the host of the connection and how many VMs are in each state.
+//! The dashboard: the host of the connection, its performance (live and history, through
+//! the shared [`PerfView`]), how many VMs are in each state, its networks and pools.
 
 use adw::prelude::*;
 use gettextrs::gettext;
@@ -13,6 +14,7 @@ use crate::backend::{HostInfo, VmState};
 use crate::i18n::{gettext_f, ngettext_f};
 use crate::ui::widgets::host_objects::HostObjects;
 use crate::ui::widgets::info_group::InfoGroup;
+use crate::ui::widgets::perf_view::PerfView;
 use crate::ui::{a11y, format};
 
 #[derive(Debug)]
@@ -50,7 +52,8 @@ pub struct DashboardPage {
 pub struct DashboardWidgets {}
 
 impl Component for DashboardPage {
-    type Init = ();
+    /// The host's performance view (the app feeds it live ticks).
+    type Init = PerfView;
     type Input = DashboardMsg;
     type Output = DashboardOutput;
     type CommandOutput = ();
@@ -61,7 +64,7 @@ impl Component for DashboardPage {
         gtk::Box::new(gtk::Orientation::Vertical, 0)
     }
 
-    fn init(_: (), root: gtk::Box, sender: ComponentSender<Self>) -> ComponentParts<Self> {
+    fn init(perf: PerfView, root: gtk::Box, sender: ComponentSender<Self>) -> ComponentParts<Self> {
         let header = adw::HeaderBar::new();
         let back = a11y::icon_button("go-previous-symbolic", &gettext("Back"));
         back.set_visible(false);
@@ -111,7 +114,13 @@ impl Component for DashboardPage {
             .margin_start(12)
             .margin_end(12)
             .build();
-        for g in [&host, &cpu, &memory, &machines] {
+        let performance = adw::PreferencesGroup::builder()
+            .title(gettext("Performance"))
+            .build();
+        performance.add(&perf.root);
+        column.append(host.widget());
+        column.append(&performance);
+        for g in [&cpu, &memory, &machines] {
             column.append(g.widget());
         }
         column.append(networks.widget());

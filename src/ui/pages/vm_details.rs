@@ -1,5 +1,6 @@
 //! The details page of one VM: its state and lifecycle actions, what it is made of
-//! (from the domain XML, parsed by the backend), and the XML itself, read-only.
+//! (from the domain XML, parsed by the backend), its performance (charts, alert rules),
+//! and its XML.
 
 use gettextrs::gettext;
 use gtk::glib;
@@ -7,6 +8,8 @@ use gtk::prelude::*;
 use relm4::prelude::*;
 
 mod disks;
+mod menu;
+mod performance;
 mod settings;
 
 use std::rc::Rc;
@@ -17,10 +20,12 @@ use crate::backend::hotplug::DiskCommand;
 use crate::backend::{BackendError, VmAction, VmDetails, VmSummary};
 use crate::i18n::gettext_f;
 use crate::services::db;
+use crate::services::metrics::Subject;
 use crate::services::templates::Template;
 use crate::ui::dialogs;
 use crate::ui::vm_object::VmObject;
 use crate::ui::widgets::info_group::InfoGroup;
+use crate::ui::widgets::perf_view::PerfView;
 use crate::ui::widgets::xml_editor::XmlEditor;
 use crate::ui::{a11y, format};
 
@@ -38,6 +43,7 @@ pub enum VmDetailsMsg {
     /// "Save as Template…": ask for a name first.
     SaveAsTemplate,
     SaveTemplateNamed(String),
+    NewAlertRule,
     Edit(VmEdit),
     Delete,
     Clone,
@@ -68,6 +74,8 @@ pub enum VmDetailsOutput {
     Disk(DiskCommand),
     /// Ask the worker for the host's pools and volumes (answered with `Storage`).
     NeedStorage,
+    /// Open the alert-rule dialog for this machine (uuid, name).
+    NewAlertRule(String, String),
 }
 
 #[derive(Debug)]
@@ -91,48 +99,12 @@ pub struct VmDetailsPage {
     nics: InfoGroup,
     displays: InfoGroup,
     xml: Rc<XmlEditor>,
+    perf: PerfView,
     /// The last details read, for actions that need more than the summary.
     details: Option<Box<VmDetails>>,
 }
 
 pub struct VmDetailsWidgets {}
-
-/// The page's "Machine Menu": actions on the whole machine beyond its lifecycle.
-fn machine_menu(root: &gtk::Box, sender: &ComponentSender<VmDetailsPage>) -> gtk::MenuButton {
-    let group = gtk::gio::SimpleActionGroup::new();
-    type Entry = (&'static str, fn() -> VmDetailsMsg);
-    let entries: [Entry; 4] = [
-        ("clone", || VmDetailsMsg::Clone),
-        ("save-template", || VmDetailsMsg::SaveAsTemplate),
-        ("export", || VmDetailsMsg::Export),
-        ("delete", || VmDetailsMsg::Delete),
-    ];
-    for (name, msg) in entries {
-        let action = gtk::gio::SimpleAction::new(name, None);
-        let sender = sender.clone();
-        action.connect_activate(move |_, _| sender.input(msg()));
-        group.add_action(&action);
-    }
-    root.insert_action_group("vm", Some(&group));
-    let menu = gtk::gio::Menu::new();
-    let make = gtk::gio::Menu::new();
-    make.append(Some(&gettext("Clone…")), Some("vm.clone"));
-    make.append(
-        Some(&gettext("Save as Template…")),
-        Some("vm.save-template"),
-    );
-    make.append(Some(&gettext("Export XML…")), Some("vm.export"));
-    menu.append_section(None, &make);
-    let danger = gtk::gio::Menu::new();
-    danger.append(Some(&gettext("Delete…")), Some("vm.delete"));
-    menu.append_section(None, &danger);
-    let button = gtk::MenuButton::builder()
-        .icon_name("view-more-symbolic")
-        .menu_model(&menu)
-        .build();
-    a11y::name_icon_widget(&button, &gettext("Machine Menu"));
-    button
-}
 
 impl VmDetailsPage {
     fn uuid(&self) -> Option<String> {
@@ -241,7 +213,8 @@ impl VmDetailsPage {
 }
 
 impl Component for VmDetailsPage {
-    type Init = ();
+    /// The machine's performance view (the app feeds it live ticks).
+    type Init = PerfView;
     type Input = VmDetailsMsg;
     type Output = VmDetailsOutput;
     type CommandOutput = VmDetailsCmd;
@@ -252,7 +225,7 @@ impl Component for VmDetailsPage {
         gtk::Box::new(gtk::Orientation::Vertical, 0)
     }
 
-    fn init(_: (), root: gtk::Box, sender: ComponentSender<Self>) -> ComponentParts<Self> {
+    fn init(perf: PerfView, root: gtk::Box, sender: ComponentSender<Self>) -> ComponentParts<Self> {
         let header = adw::HeaderBar::new();
         let back = a11y::icon_button("go-previous-symbolic", &gettext("Back"));
         {
@@ -262,7 +235,7 @@ impl Component for VmDetailsPage {
             });
         }
         header.pack_start(&back);
-        header.pack_end(&machine_menu(&root, &sender));
+        header.pack_end(&menu::machine_menu(&root, &sender));
         let views = adw::ViewStack::new();
         let title = adw::ViewSwitcherTitle::builder().stack(&views).build();
         header.set_title_widget(Some(&title));
@@ -396,6 +369,12 @@ impl Component for VmDetailsPage {
         };
         let page = views.add_titled(&content, Some("overview"), &gettext("Overview"));
         page.set_icon_name(Some("document-properties-symbolic"));
+        let charts = {
+            let sender = sender.clone();
+            performance::page(&perf, move || sender.input(VmDetailsMsg::NewAlertRule))
+        };
+        let page = views.add_titled(&charts, Some("performance"), &gettext("Performance"));
+        page.set_icon_name(Some("utilities-system-monitor-symbolic"));
         let page = views.add_titled(&xml.root, Some("xml"), &gettext("XML"));
         page.set_icon_name(Some("text-x-generic-symbolic"));
         let switcher_bar = adw::ViewSwitcherBar::builder().stack(&views).build();
@@ -425,6 +404,7 @@ impl Component for VmDetailsPage {
             nics,
             displays,
             xml,
+            perf,
             details: None,
         };
         ComponentParts {
@@ -448,6 +428,8 @@ impl Component for VmDetailsPage {
                 });
                 self.show_summary(&obj.summary());
                 a11y::show_only(&self.content, "loading");
+                self.perf
+                    .set_subject(Some(Subject::Vm(obj.summary().uuid.clone())));
                 self.vm = Some((obj, handler));
             }
             VmDetailsMsg::Refresh(obj) => {
@@ -470,6 +452,7 @@ impl Component for VmDetailsPage {
                 if let Some((old, handler)) = self.vm.take() {
                     old.disconnect(handler);
                 }
+                self.perf.set_subject(None);
                 let _ = sender.output(VmDetailsOutput::Back);
             }
             VmDetailsMsg::Retry => {
@@ -529,6 +512,15 @@ impl Component for VmDetailsPage {
                 }
             }
             VmDetailsMsg::Disk(msg) => self.on_disk_msg(msg, &sender),
+            VmDetailsMsg::NewAlertRule => {
+                if let Some((obj, _)) = &self.vm {
+                    let vm = obj.summary();
+                    let _ = sender.output(VmDetailsOutput::NewAlertRule(
+                        vm.uuid.clone(),
+                        vm.name.clone(),
+                    ));
+                }
+            }
             VmDetailsMsg::SaveAsTemplate => {
                 let (Some(d), Some(parent)) = (
                     self.details.as_ref(),

@@ -32,12 +32,32 @@ pub type SharedLive = Rc<RefCell<LiveBuffer>>;
 /// The range buttons: `None` is Live.
 fn ranges() -> [(Option<Range>, String, String); 6] {
     [
-        (None, gettext("Live"), gettext("The last five minutes, every second")),
+        (
+            None,
+            gettext("Live"),
+            gettext("The last five minutes, every second"),
+        ),
         (Some(Range::Hour), gettext("1 h"), gettext("The last hour")),
-        (Some(Range::SixHours), gettext("6 h"), gettext("The last six hours")),
-        (Some(Range::Day), gettext("24 h"), gettext("The last 24 hours")),
-        (Some(Range::Week), gettext("7 d"), gettext("The last seven days")),
-        (Some(Range::Month), gettext("30 d"), gettext("The last 30 days")),
+        (
+            Some(Range::SixHours),
+            gettext("6 h"),
+            gettext("The last six hours"),
+        ),
+        (
+            Some(Range::Day),
+            gettext("24 h"),
+            gettext("The last 24 hours"),
+        ),
+        (
+            Some(Range::Week),
+            gettext("7 d"),
+            gettext("The last seven days"),
+        ),
+        (
+            Some(Range::Month),
+            gettext("30 d"),
+            gettext("The last 30 days"),
+        ),
     ]
 }
 
