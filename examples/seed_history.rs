@@ -49,8 +49,8 @@ fn main() {
             vcpus: 4,
             rates: Rates {
                 cpu_pct: Some(cpu),
-                mem_used: Some(GIB + (i % 5) * 16 * 1024 * 1024),
-                mem_total: Some(4 * GIB),
+                mem_used: Some(GIB / 2 + (i % 5) * 16 * 1024 * 1024),
+                mem_total: Some(2 * GIB),
                 disk_read: Some(20_000.0 + wobble * 1000.0),
                 disk_write: Some(50_000.0),
                 net_rx: Some(3_000.0),

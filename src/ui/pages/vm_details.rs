@@ -374,7 +374,7 @@ impl Component for VmDetailsPage {
             performance::page(&perf, move || sender.input(VmDetailsMsg::NewAlertRule))
         };
         let page = views.add_titled(&charts, Some("performance"), &gettext("Performance"));
-        page.set_icon_name(Some("utilities-system-monitor-symbolic"));
+        page.set_icon_name(Some("power-profile-performance-symbolic"));
         let page = views.add_titled(&xml.root, Some("xml"), &gettext("XML"));
         page.set_icon_name(Some("text-x-generic-symbolic"));
         let switcher_bar = adw::ViewSwitcherBar::builder().stack(&views).build();
