@@ -5,13 +5,17 @@
 //!
 //! The VM idles at about 3 % CPU with one spike to 97 % two hours ago, uses about 1 GiB of
 //! 4 GiB, reads a little from disk and sends a little on the network; samples are two
-//! minutes apart, ending now.
+//! minutes apart, ending now. A critical rule "CPU above 90 %" on the VM is created and
+//! evaluated over the same samples, so the spike leaves one alert in the history.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use kvm_manager::backend::metrics::{Rates, Snapshot, VmRates};
 use kvm_manager::backend::VmState;
+use kvm_manager::services::alerts::{
+    AlertEvaluator, AlertMetric, AlertRule, AlertScope, AlertStore, Comparison, Severity,
+};
 use kvm_manager::services::db::Database;
 use kvm_manager::services::metrics::store::MetricsStore;
 
@@ -29,7 +33,25 @@ fn main() {
         eprintln!("{e}");
         std::process::exit(1);
     });
-    let store = MetricsStore::new(Arc::new(db));
+    let db = Arc::new(db);
+    let store = MetricsStore::new(db.clone());
+    let alerts = AlertStore::new(db);
+    let rule = AlertRule::new(
+        AlertScope::Vm {
+            uuid: args[2].clone(),
+            name: args[3].clone(),
+        },
+        AlertMetric::Cpu,
+        Comparison::Above,
+        90.0,
+        1,
+        Severity::Critical,
+    );
+    let rules = vec![alerts.create(&rule).unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(1);
+    })];
+    let mut evaluator = AlertEvaluator::new();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -69,7 +91,8 @@ fn main() {
             host,
             vms: vec![vm],
         };
-        if let Err(e) = store.record(&snap) {
+        let changes = evaluator.evaluate(&rules, &snap);
+        if let Err(e) = store.record(&snap).and_then(|()| alerts.apply(&changes)) {
             eprintln!("{e}");
             std::process::exit(1);
         }

@@ -16,6 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
 import test_create as create  # noqa: E402
 import test_machines as ui  # noqa: E402
+import test_monitoring as monitoring  # noqa: E402
 
 OUT = os.path.join(lib.REPO, "build", "screenshots")
 SIZES = ((1280, 800), (400, 800))
@@ -90,6 +91,25 @@ def pages(app):
             app.click(app.find("push button", button))
             app.focus_titled(heading)
 
+    def performance(range_label):
+        machines()
+        ui.open_details(app, ui.search(app, "web-uefi"))
+        app.pointer_click(app.find("page tab", "Performance"))
+        app.click(app.find("push button", range_label))
+        chart = app.find(name="CPU chart")
+        lib.wait_for(lambda: "peak" in monitoring.description(chart), 10, "history drawn")
+
+    def alert_rule_dialog():
+        open_sidebar(app, "Alerts")
+        app.click(app.find("push button", "New Alert Rule"))
+        app.focus_titled("New Alert Rule")
+
+    def preferences():
+        app.key("ctrl+comma")
+        app.focus_titled("Preferences")
+        app.find(name="Metric History")
+        time.sleep(1)
+
     return [("dashboard", dashboard), ("machines", machines), ("details", details),
             ("details-xml", xml), ("force-off-dialog", force_off_dialog),
             ("welcome", welcome), ("templates", templates),
@@ -108,7 +128,14 @@ def pages(app):
             ("networks", lambda: host_page("Networks")),
             ("network", lambda: host_page("Networks", "default")),
             ("new-network-dialog", lambda: host_page("Networks", None, "New Virtual Network",
-                                                     "New Virtual Network"))]
+                                                     "New Virtual Network")),
+            ("performance-24h", lambda: performance("24 h")),
+            ("performance-7d", lambda: performance("7 d")),
+            ("alerts", lambda: (open_sidebar(app, "Alerts"), app.find(name="Rules"))),
+            ("new-alert-rule-dialog", alert_rule_dialog),
+            ("insights", lambda: (open_sidebar(app, "Insights"),
+                                  app.find(name="Most CPU", timeout=20))),
+            ("preferences", preferences)]
 
 
 # Pages shown on another connection than the fixture: the welcome page appears when the
@@ -116,6 +143,15 @@ def pages(app):
 # KVMM_SHOTS=storage,network limits the run to pages whose names start so.
 ONLY = [o for o in os.environ.get("KVMM_SHOTS", "").split(",") if o]
 URIS = {"welcome": "qemu:///system?socket=/nonexistent/libvirt-sock"}
+# Pages shown with three days of seeded history (examples/seed_history).
+SEEDED = ("dashboard", "performance", "alerts", "insights", "preferences")
+
+
+def seeded():
+    data = monitoring.tempfile.mkdtemp(prefix="kvmm-shots-")
+    db = os.path.join(data, "kvm-manager", "kvm-manager.db")
+    lib.run([monitoring.SEED, db, monitoring.WEB_UUID, "web-uefi", "3"], timeout=120)
+    return data
 
 
 def main():
@@ -127,7 +163,10 @@ def main():
                 name = pages(None)[index][0]
                 if ONLY and not any(name.startswith(o) for o in ONLY):
                     continue
-                app = lib.App(uri=URIS.get(name, ui.uri()), env={"ADW_DEBUG_COLOR_SCHEME": value})
+                env = {"ADW_DEBUG_COLOR_SCHEME": value}
+                if name.split("-")[0] in SEEDED:
+                    env["XDG_DATA_HOME"] = seeded()
+                app = lib.App(uri=URIS.get(name, ui.uri()), env=env)
                 try:
                     app.resize(width, height)
                     go = pages(app)[index][1]

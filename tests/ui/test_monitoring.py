@@ -64,6 +64,9 @@ def test_performance_view_switches_ranges_and_reads_history():
                  10, f"the 1 h chart without the spike (description: {description(chart)!r})")
     app.click(app.find("push button", "30 d"))
     lib.wait_for(lambda: "peak 97 %" in description(chart), 10, "the 30 d chart")
+    # The seeded rule saw the spike: the Alerts page lists it, fired at 97 % and cleared.
+    app.pointer_click(app.find("list item", "Alerts"))
+    app.find("list item", re.compile(r"^\u201cweb-uefi\u201d: CPU above 90 % Fired .* at 97 % \u00b7 cleared"))
 
 
 def test_alert_rule_from_a_machine_and_from_the_alerts_page():
@@ -86,7 +89,7 @@ def test_alert_rule_from_a_machine_and_from_the_alerts_page():
     app.pointer_click(app.find("list item", "Alerts"))
     rule_row(app, "CPU above 85 %")
     app.find(name=re.compile(r"\u201cweb-uefi\u201d \u00b7 Warning \u00b7 3 samples in a row"))
-    app.find(name="No alerts so far")
+    app.find("list item", "No alerts so far")
 
     # A second rule, for all machines, from the page's own button.
     app.click(app.find("push button", "New Alert Rule"))

@@ -16,6 +16,7 @@ use gtk::prelude::*;
 use crate::backend::{VmAction, VmState, VmSummary};
 use crate::i18n::gettext_f;
 use crate::ui::vm_object::VmObject;
+use crate::ui::widgets::sparkline::Sparkline;
 use crate::ui::{a11y, format};
 
 /// Called with (uuid, action) when the user picks an action on a row.
@@ -29,6 +30,7 @@ pub struct VmRow {
     vcpus: gtk::Label,
     memory: gtk::Label,
     cpu: gtk::Label,
+    sparkline: Sparkline,
     autostart: gtk::Image,
     primary: gtk::Button,
     more: gtk::MenuButton,
@@ -79,6 +81,10 @@ impl VmRow {
             .css_classes(["dim-label", "numeric"])
             .tooltip_text(gettext("CPU use"))
             .build();
+        // The sparkline carries the figure for screen readers ("CPU 23 %").
+        crate::ui::a11y::set_hidden(&cpu, true);
+        let sparkline = Sparkline::new();
+        sparkline.widget().set_valign(gtk::Align::Center);
         let autostart = gtk::Image::from_icon_name("emblem-synchronizing-symbolic");
         autostart.set_tooltip_text(Some(&gettext("Starts with the host")));
         let primary = gtk::Button::builder()
@@ -98,6 +104,7 @@ impl VmRow {
         for w in [
             state_icon.upcast_ref::<gtk::Widget>(),
             text.upcast_ref(),
+            sparkline.widget().upcast_ref(),
             cpu.upcast_ref(),
             vcpus.upcast_ref(),
             memory.upcast_ref(),
@@ -116,6 +123,7 @@ impl VmRow {
             vcpus,
             memory,
             cpu,
+            sparkline,
             autostart,
             primary,
             more,
@@ -225,6 +233,12 @@ impl VmRow {
     /// The CPU figure of the last tick; blank while the VM is off or gave none.
     fn show_cpu(&self, obj: &VmObject) {
         let pct = obj.cpu();
+        let history: Vec<f64> = obj.cpu_history().into_iter().map(f64::from).collect();
+        self.sparkline.set_values(&history);
+        // Off or without figures: nothing drawn, but the column keeps its place.
+        self.sparkline
+            .widget()
+            .set_child_visible(!history.is_empty());
         if pct < 0.0 {
             self.cpu.set_text("");
         } else {
