@@ -1,5 +1,5 @@
 //! Reading history back, downsampled in SQL (GROUP BY bucket with min, avg and max) from the
-//! table [`plan`](super::plan) picks, so a 30-day chart reads a few hundred rollup rows.
+//! table `plan` picks, so a 30-day chart reads a few hundred rollup rows.
 //!
 //! Grouped reads cover whole buckets aligned on multiples of their length (points do not
 //! shift as time passes): the first and last may hold samples just outside `[from, to]`. A
@@ -35,6 +35,11 @@ impl MetricsStore {
     /// `metrics` of `subject` over `[from, to]` (Unix seconds), at most `max_points` points
     /// per series, one series per metric in the order asked. A subject never recorded has
     /// empty series.
+    ///
+    /// When `bucket_secs` is the collection interval, each point is one sample at its own
+    /// time (min = avg = max), so a gap is a step of clearly more than `bucket_secs` (say
+    /// 1.5 times) between two points; otherwise points are aligned buckets and a gap is a
+    /// missing bucket.
     pub fn history(
         &self,
         subject: &Subject,
