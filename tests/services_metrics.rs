@@ -127,7 +127,7 @@ fn downsamples_to_min_avg_max_per_bucket_within_the_point_budget() {
 
     // (from, to, max_points, bucket the plan must choose): raw grouped, 5-minute, 1-hour.
     for (from, to, max, bucket) in [
-        (T0 + 1000, T0 + 7 * 3600 + 17, 100, 243),
+        (T0 + 1000, T0 + 7 * 3600 + 17, 300, 81),
         (T0, T0 + 86_400, 100, 900),
         (T0 + 45, T0 + 86_399, 20, 7200),
     ] {
@@ -216,7 +216,8 @@ fn gaps_stay_gaps() {
 fn rollups_give_what_the_raw_samples_give() {
     let dir = tempfile::tempdir().unwrap();
     let (path, store) = open(dir.path());
-    // Seven days at 60 s with pseudo-random whole-percent values and a few missing ones.
+    // Seven days at 60 s with pseudo-random values and a few missing ones, next to another
+    // VM whose rows sit between them.
     let mut x: u64 = 42;
     let mut samples = Vec::new();
     for i in 0..7 * 1440 {
@@ -233,8 +234,9 @@ fn rollups_give_what_the_raw_samples_give() {
         if rates.cpu_pct.is_some() {
             samples.push((at, v));
         }
+        let beta = vm(B, "beta", cpu(77.0));
         store
-            .record(&snap(at, cpu(1.0), vec![vm(A, "alpha", rates)]))
+            .record(&snap(at, cpu(1.0), vec![vm(A, "alpha", rates), beta]))
             .unwrap();
     }
     let (from, to) = (T0 + 500, T0 + 7 * 86_400 - 1);
@@ -252,6 +254,15 @@ fn rollups_give_what_the_raw_samples_give() {
         &points(&incremental[0]),
         &expected(&samples, from, to, 14_400),
     );
+
+    let beta = store
+        .history(&Subject::Vm(B.into()), &[Metric::Cpu], from, to, 50)
+        .unwrap();
+    assert_eq!(beta[0].points.len(), incremental[0].points.len());
+    assert!(beta[0]
+        .points
+        .iter()
+        .all(|p| (p.min, p.avg, p.max) == (77.0, 77.0, 77.0)));
 
     // Rebuilding the rollups from the raw rows changes nothing.
     store.rebuild_rollups().unwrap();

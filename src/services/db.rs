@@ -33,7 +33,9 @@ const MIGRATIONS: &[&str] = &[
     // 2: metric history (src/services/metrics). One row per subject per collected tick;
     // values as integers (CPU in hundredths of a percent, memory in KiB, rates in bytes/s,
     // NULL when not measured). Rollups keep min/sum/count/max per 5-minute and 1-hour bucket
-    // (`t` = bucket start), updated in the same transaction as the raw row.
+    // (`t` = bucket start), updated in the same transaction as the raw row. Keys are time
+    // first, so a tick appends to the end of each table and dirties a few pages, not one
+    // per VM (no foreign keys: they would need an index by subject on every write).
     "CREATE TABLE metric_subjects (
         id INTEGER PRIMARY KEY,
         kind TEXT NOT NULL CHECK (kind IN ('host', 'vm')),
@@ -43,8 +45,8 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (kind, uuid)
     );
     CREATE TABLE metric_samples (
-        subject_id INTEGER NOT NULL REFERENCES metric_subjects(id),
         ts INTEGER NOT NULL,
+        subject_id INTEGER NOT NULL,
         cpu INTEGER,
         mem_used INTEGER,
         mem_total INTEGER,
@@ -52,11 +54,11 @@ const MIGRATIONS: &[&str] = &[
         disk_write INTEGER,
         net_rx INTEGER,
         net_tx INTEGER,
-        PRIMARY KEY (subject_id, ts)
+        PRIMARY KEY (ts, subject_id)
     ) WITHOUT ROWID;
     CREATE TABLE metric_rollup_5m (
-        subject_id INTEGER NOT NULL REFERENCES metric_subjects(id),
         t INTEGER NOT NULL,
+        subject_id INTEGER NOT NULL,
         cpu_min INTEGER, cpu_sum INTEGER NOT NULL DEFAULT 0, cpu_n INTEGER NOT NULL DEFAULT 0, cpu_max INTEGER,
         mem_used_min INTEGER, mem_used_sum INTEGER NOT NULL DEFAULT 0, mem_used_n INTEGER NOT NULL DEFAULT 0, mem_used_max INTEGER,
         mem_total_min INTEGER, mem_total_sum INTEGER NOT NULL DEFAULT 0, mem_total_n INTEGER NOT NULL DEFAULT 0, mem_total_max INTEGER,
@@ -64,11 +66,11 @@ const MIGRATIONS: &[&str] = &[
         disk_write_min INTEGER, disk_write_sum INTEGER NOT NULL DEFAULT 0, disk_write_n INTEGER NOT NULL DEFAULT 0, disk_write_max INTEGER,
         net_rx_min INTEGER, net_rx_sum INTEGER NOT NULL DEFAULT 0, net_rx_n INTEGER NOT NULL DEFAULT 0, net_rx_max INTEGER,
         net_tx_min INTEGER, net_tx_sum INTEGER NOT NULL DEFAULT 0, net_tx_n INTEGER NOT NULL DEFAULT 0, net_tx_max INTEGER,
-        PRIMARY KEY (subject_id, t)
+        PRIMARY KEY (t, subject_id)
     ) WITHOUT ROWID;
     CREATE TABLE metric_rollup_1h (
-        subject_id INTEGER NOT NULL REFERENCES metric_subjects(id),
         t INTEGER NOT NULL,
+        subject_id INTEGER NOT NULL,
         cpu_min INTEGER, cpu_sum INTEGER NOT NULL DEFAULT 0, cpu_n INTEGER NOT NULL DEFAULT 0, cpu_max INTEGER,
         mem_used_min INTEGER, mem_used_sum INTEGER NOT NULL DEFAULT 0, mem_used_n INTEGER NOT NULL DEFAULT 0, mem_used_max INTEGER,
         mem_total_min INTEGER, mem_total_sum INTEGER NOT NULL DEFAULT 0, mem_total_n INTEGER NOT NULL DEFAULT 0, mem_total_max INTEGER,
@@ -76,7 +78,7 @@ const MIGRATIONS: &[&str] = &[
         disk_write_min INTEGER, disk_write_sum INTEGER NOT NULL DEFAULT 0, disk_write_n INTEGER NOT NULL DEFAULT 0, disk_write_max INTEGER,
         net_rx_min INTEGER, net_rx_sum INTEGER NOT NULL DEFAULT 0, net_rx_n INTEGER NOT NULL DEFAULT 0, net_rx_max INTEGER,
         net_tx_min INTEGER, net_tx_sum INTEGER NOT NULL DEFAULT 0, net_tx_n INTEGER NOT NULL DEFAULT 0, net_tx_max INTEGER,
-        PRIMARY KEY (subject_id, t)
+        PRIMARY KEY (t, subject_id)
     ) WITHOUT ROWID;
     CREATE TABLE settings (
         key TEXT PRIMARY KEY,
@@ -202,6 +204,8 @@ impl Database {
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(|e| open_error(path, &describe(&e)))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // A big transaction (a migration, a rebuild) grows the log; shrink it back after.
+        conn.pragma_update(None, "journal_size_limit", 8 * 1024 * 1024)?;
         conn.pragma_update(None, "foreign_keys", true)?;
         migrate(&mut conn).map_err(|e| match e {
             StoreError::Sql(m) => open_error(path, &m),

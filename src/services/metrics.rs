@@ -3,12 +3,13 @@
 //!
 //! [`MetricsStore`] ([`store`]) writes a snapshot per tick in one transaction, raw samples
 //! plus 5-minute and 1-hour rollups; [`history`] reads them back in at most N points per
-//! series from the coarsest table that fits; [`settings`] holds the retention period, the
-//! clean-up hour and the collection interval; [`retention`] decides when to clean up and
-//! deletes old rows in small batches. [`columns`] is how each metric is stored.
+//! series from the coarsest table that fits (`plan`); [`settings`] holds the retention
+//! period, the clean-up hour and the collection interval; [`retention`] decides when to
+//! clean up and deletes old rows in small batches. `columns` is how each metric is stored.
 
 pub(crate) mod columns;
 pub mod history;
+pub(crate) mod plan;
 pub mod retention;
 pub mod settings;
 pub mod store;

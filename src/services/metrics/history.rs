@@ -1,74 +1,25 @@
-//! Reading history back: downsampled in SQL to a bounded number of points, from the coarsest
-//! table that still gives about the number of points asked for, so a 30-day chart reads a
-//! few hundred rollup rows instead of 86,400 samples.
+//! Reading history back, downsampled in SQL (GROUP BY bucket with min, avg and max) from the
+//! table `plan` picks, so a 30-day chart reads a few hundred rollup rows.
 //!
-//! How a read is planned ([`plan`]): the bucket is the range divided by `max_points`, never
-//! finer than the collection interval. When that is the interval itself, the samples are
-//! returned one per point (`t` = the sample's time, min = avg = max). Otherwise buckets are
-//! aligned on multiples of their length (so points do not shift as time passes), read from
-//! the 1-hour rollup, else the 5-minute one, else the raw samples, and cover whole buckets:
-//! the first and last may hold samples just outside `[from, to]`. A bucket without samples
-//! of a metric is absent from that metric's series (a gap).
+//! Grouped reads cover whole buckets aligned on multiples of their length (points do not
+//! shift as time passes): the first and last may hold samples just outside `[from, to]`. A
+//! bucket without samples of a metric is absent from that metric's series (a gap). One
+//! subject's rollup rows are fetched by key, one bucket start after another, so the other
+//! VMs' rows in between are never read; all VMs together are one range scan.
 
 use std::collections::HashMap;
 
-use rusqlite::{params, Connection, Row};
+use rusqlite::{params, Connection};
 
 use super::columns::{align_down, decode, Source};
+use super::plan::{grouped, plan, Plan};
 use super::settings::collection_interval_secs;
 use super::store::{subject_id, MetricsStore};
 use super::{Bucket, Series, Subject};
 use crate::backend::metrics::Metric;
 use crate::services::db::StoreError;
 
-/// How one read is done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Plan {
-    pub source: Source,
-    /// Bucket length in seconds (the collection interval for one point per sample).
-    pub bucket: i64,
-    /// One point per raw sample, no grouping.
-    pub samples: bool,
-}
-
-/// The read for `[from, to]` in at most `max_points` buckets, samples taken every
-/// `interval` seconds.
-pub(crate) fn plan(from: i64, to: i64, max_points: usize, interval: i64) -> Plan {
-    let max_points = max_points.max(1) as i64;
-    let interval = interval.max(1);
-    let span = (to - from).max(1);
-    let wanted = ((span + max_points - 1) / max_points).max(interval);
-    if wanted == interval {
-        return Plan {
-            source: Source::Raw,
-            bucket: interval,
-            samples: true,
-        };
-    }
-    grouped(from, to, max_points, wanted)
-}
-
-/// Buckets of at least `wanted` seconds from the coarsest table whose rows fit in them,
-/// lengthened until no more than `max_points` aligned buckets touch `[from, to]`.
-fn grouped(from: i64, to: i64, max_points: i64, wanted: i64) -> Plan {
-    let max_points = max_points.max(1);
-    let source = Source::COARSEST_FIRST
-        .into_iter()
-        .find(|s| s.resolution() <= wanted)
-        .unwrap_or(Source::Raw);
-    let res = source.resolution();
-    let mut bucket = (wanted + res - 1) / res * res;
-    while to.div_euclid(bucket) - from.div_euclid(bucket) + 1 > max_points {
-        bucket += res;
-    }
-    Plan {
-        source,
-        bucket,
-        samples: false,
-    }
-}
-
-/// One VM's uuid and name with its series, as [`MetricsStore::history_all_vms`] returns them.
+/// VM UUID → (last known name, series), as [`MetricsStore::history_all_vms`] returns them.
 pub type VmHistory = HashMap<String, (String, Vec<Series>)>;
 
 /// A VM's average of one metric over a period.
@@ -84,6 +35,11 @@ impl MetricsStore {
     /// `metrics` of `subject` over `[from, to]` (Unix seconds), at most `max_points` points
     /// per series, one series per metric in the order asked. A subject never recorded has
     /// empty series.
+    ///
+    /// When `bucket_secs` is the collection interval, each point is one sample at its own
+    /// time (min = avg = max), so a gap is a step of clearly more than `bucket_secs` (say
+    /// 1.5 times) between two points; otherwise points are aligned buckets and a gap is a
+    /// missing bucket.
     pub fn history(
         &self,
         subject: &Subject,
@@ -93,12 +49,14 @@ impl MetricsStore {
         max_points: usize,
     ) -> Result<Vec<Series>, StoreError> {
         let conn = self.db.lock();
-        let interval = collection_interval_secs(&conn)?;
-        let plan = plan(from, to, max_points, interval);
-        match subject_id(&conn, subject)? {
-            Some(id) => Ok(read(&conn, id, metrics, from, to, max_points, plan)?),
-            None => Ok(empty(metrics, plan.bucket)),
-        }
+        let plan = plan(from, to, max_points, collection_interval_secs(&conn)?);
+        let Some(id) = subject_id(&conn, subject)? else {
+            return Ok(empty(metrics, plan.bucket));
+        };
+        let mut out = read(&conn, Some(id), metrics, from, to, max_points, plan)?;
+        Ok(out
+            .remove(&id)
+            .unwrap_or_else(|| empty(metrics, plan.bucket)))
     }
 
     /// Every VM's history over `[from, to]` (as [`Self::history`]), by UUID with the VM's
@@ -111,21 +69,22 @@ impl MetricsStore {
         max_points: usize,
     ) -> Result<VmHistory, StoreError> {
         let conn = self.db.lock();
-        let interval = collection_interval_secs(&conn)?;
-        let plan = plan(from, to, max_points, interval);
+        let plan = plan(from, to, max_points, collection_interval_secs(&conn)?);
+        let mut series = read(&conn, None, metrics, from, to, max_points, plan)?;
         let mut out = HashMap::new();
         for (id, uuid, name) in vm_subjects(&conn)? {
-            let series = read(&conn, id, metrics, from, to, max_points, plan)?;
-            if series.iter().any(|s| !s.points.is_empty()) {
-                out.insert(uuid, (name, series));
+            if let Some(s) = series.remove(&id) {
+                if s.iter().any(|s| !s.points.is_empty()) {
+                    out.insert(uuid, (name, s));
+                }
             }
         }
         Ok(out)
     }
 
     /// The `n` VMs with the highest average `metric` over `[from, to]`, highest first. The
-    /// average comes from the coarsest table with at least 100 rows in the period, counting
-    /// the rollup buckets that start in it.
+    /// average comes from the coarsest table with at least 100 rows per VM in the period,
+    /// counting the rollup buckets that start in it.
     pub fn top_consumers(
         &self,
         metric: Metric,
@@ -139,29 +98,24 @@ impl MetricsStore {
             .into_iter()
             .find(|s| s.resolution() * 100 <= span)
             .unwrap_or(Source::Raw);
-        let k = metric.key();
-        let sql = match source {
-            Source::Raw => format!(
-                "SELECT avg({k}) FROM metric_samples WHERE subject_id = ?1 AND ts BETWEEN ?2 AND ?3"
-            ),
-            _ => format!(
-                "SELECT CAST(sum({k}_sum) AS REAL) / sum({k}_n) FROM {}
-                 WHERE subject_id = ?1 AND t BETWEEN ?2 AND ?3",
-                source.table()
-            ),
+        let (k, t, table) = (metric.key(), source.time_column(), source.table());
+        let avg = match source {
+            Source::Raw => format!("avg({k})"),
+            _ => format!("CAST(sum({k}_sum) AS REAL) / sum({k}_n)"),
         };
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let mut out = Vec::new();
-        for (id, uuid, name) in vm_subjects(&conn)? {
-            let avg: Option<f64> = stmt.query_row(params![id, from, to], |r| r.get(0))?;
-            if let Some(avg) = avg {
-                out.push(TopConsumer {
-                    uuid,
-                    name,
-                    avg: decode(metric, avg),
-                });
-            }
-        }
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT subject_id, {avg} FROM {table} WHERE {t} BETWEEN ?1 AND ?2 GROUP BY subject_id"
+        ))?;
+        let avgs: HashMap<i64, Option<f64>> = stmt
+            .query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut out: Vec<TopConsumer> = vm_subjects(&conn)?
+            .into_iter()
+            .filter_map(|(id, uuid, name)| {
+                let avg = decode(metric, (*avgs.get(&id)?)?);
+                Some(TopConsumer { uuid, name, avg })
+            })
+            .collect();
         out.sort_by(|a, b| b.avg.total_cmp(&a.avg).then_with(|| a.name.cmp(&b.name)));
         out.truncate(n);
         Ok(out)
@@ -186,32 +140,33 @@ fn empty(metrics: &[Metric], bucket: i64) -> Vec<Series> {
         .collect()
 }
 
+/// The series of one subject (`Some(id)`) or of all, by subject id.
 fn read(
     conn: &Connection,
-    id: i64,
+    one: Option<i64>,
     metrics: &[Metric],
     from: i64,
     to: i64,
     max_points: usize,
     plan: Plan,
-) -> rusqlite::Result<Vec<Series>> {
-    let max_points = max_points.max(1);
+) -> rusqlite::Result<HashMap<i64, Vec<Series>>> {
+    let mut out: HashMap<i64, Vec<Series>> = HashMap::new();
     if plan.samples {
-        let mut stmt = conn.prepare_cached(&samples_sql())?;
-        let mut rows = stmt.query(params![id, from, to, max_points as i64 + 1])?;
-        let mut out = empty(metrics, plan.bucket);
-        let mut count = 0;
+        let mut stmt = conn.prepare_cached(&samples_sql(metrics, one.is_some()))?;
+        let mut rows = match one {
+            Some(id) => stmt.query(params![from, to, id])?,
+            None => stmt.query(params![from, to])?,
+        };
         while let Some(row) = rows.next()? {
-            count += 1;
-            if count > max_points {
+            let (id, t): (i64, i64) = (row.get(0)?, row.get(1)?);
+            let series = out.entry(id).or_insert_with(|| empty(metrics, plan.bucket));
+            if series.iter().any(|s| s.points.len() >= max_points.max(1)) {
                 // More samples than the interval suggests (it was shorter once): group them.
                 let plan = grouped(from, to, max_points as i64, plan.bucket + 1);
-                return read(conn, id, metrics, from, to, max_points, plan);
+                return read(conn, one, metrics, from, to, max_points, plan);
             }
-            let t: i64 = row.get(0)?;
-            for s in out.iter_mut() {
-                let i = Metric::ALL.iter().position(|m| *m == s.metric).unwrap_or(0);
-                if let Some(v) = row.get::<_, Option<f64>>(1 + i)? {
+            for (j, s) in series.iter_mut().enumerate() {
+                if let Some(v) = row.get::<_, Option<f64>>(2 + j)? {
                     let v = decode(s.metric, v);
                     s.points.push(Bucket {
                         t,
@@ -226,49 +181,52 @@ fn read(
     }
     let b = plan.bucket;
     let (lo, hi) = (align_down(from, b), align_down(to, b) + b - 1);
-    let mut stmt = conn.prepare_cached(&grouped_sql(plan.source))?;
-    let mut rows = stmt.query(params![id, lo, hi, b])?;
-    let mut out = empty(metrics, b);
+    let mut stmt = conn.prepare_cached(&grouped_sql(metrics, plan.source, one.is_some()))?;
+    let mut rows = match (one, plan.source) {
+        (Some(id), Source::Raw) => stmt.query(params![lo, hi, b, id])?,
+        (Some(id), rollup) => stmt.query(params![lo, hi, b, id, rollup.resolution()])?,
+        (None, _) => stmt.query(params![lo, hi, b])?,
+    };
     while let Some(row) = rows.next()? {
-        let t: i64 = row.get(0)?;
-        for s in out.iter_mut() {
-            if let Some(bucket) = bucket_of(row, t, s.metric)? {
-                s.points.push(bucket);
+        let (id, t): (i64, i64) = (row.get(0)?, row.get(1)?);
+        let series = out.entry(id).or_insert_with(|| empty(metrics, b));
+        for (j, s) in series.iter_mut().enumerate() {
+            let i = 2 + 3 * j;
+            let (min, avg, max): (Option<f64>, Option<f64>, Option<f64>) =
+                (row.get(i)?, row.get(i + 1)?, row.get(i + 2)?);
+            if let (Some(min), Some(avg), Some(max)) = (min, avg, max) {
+                let m = s.metric;
+                s.points.push(Bucket {
+                    t,
+                    min: decode(m, min),
+                    avg: decode(m, avg),
+                    max: decode(m, max),
+                });
             }
         }
     }
     Ok(out)
 }
 
-fn bucket_of(row: &Row, t: i64, m: Metric) -> rusqlite::Result<Option<Bucket>> {
-    let i = 1 + 3 * Metric::ALL.iter().position(|x| *x == m).unwrap_or(0);
-    let (min, avg, max): (Option<f64>, Option<f64>, Option<f64>) =
-        (row.get(i)?, row.get(i + 1)?, row.get(i + 2)?);
-    Ok(match (min, avg, max) {
-        (Some(min), Some(avg), Some(max)) => Some(Bucket {
-            t,
-            min: decode(m, min),
-            avg: decode(m, avg),
-            max: decode(m, max),
-        }),
-        _ => None,
-    })
-}
-
-/// Parameters: subject id, from, to, limit. Columns: ts, then each metric.
-fn samples_sql() -> String {
-    let cols: Vec<&str> = Metric::ALL.iter().map(|m| m.key()).collect();
+/// Parameters: from, to, then the subject id for one. Columns: subject id, time, each
+/// metric asked for.
+fn samples_sql(metrics: &[Metric], one: bool) -> String {
+    let mut cols: Vec<&str> = metrics.iter().map(|m| m.key()).collect();
+    if cols.is_empty() {
+        cols.push("NULL");
+    }
     format!(
-        "SELECT ts, {} FROM metric_samples WHERE subject_id = ?1 AND ts BETWEEN ?2 AND ?3
-         ORDER BY ts LIMIT ?4",
-        cols.join(", ")
+        "SELECT subject_id, ts, {} FROM metric_samples WHERE ts BETWEEN ?1 AND ?2 {} ORDER BY ts",
+        cols.join(", "),
+        if one { "AND subject_id = ?3" } else { "" }
     )
 }
 
-/// Parameters: subject id, from, to, bucket length. Columns: bucket start, then min, avg and
-/// max of each metric.
-fn grouped_sql(source: Source) -> String {
-    let aggregates: Vec<String> = Metric::ALL
+/// Parameters: from, to (both bucket-aligned), bucket length, then for one subject its id
+/// and the source's row length. Columns: subject id, bucket start, then min, avg and max of
+/// each metric asked for (only those: every aggregate costs on every row read).
+fn grouped_sql(metrics: &[Metric], source: Source, one: bool) -> String {
+    let mut aggregates: Vec<String> = metrics
         .iter()
         .map(|m| {
             let k = m.key();
@@ -278,70 +236,28 @@ fn grouped_sql(source: Source) -> String {
             }
         })
         .collect();
-    let t = source.time_column();
+    if aggregates.is_empty() {
+        aggregates.push("NULL".to_owned());
+    }
+    let (table, t) = (source.table(), source.time_column());
+    let (from, filter) = match (source, one) {
+        (Source::Raw, true) => (
+            format!("{table} AS r"),
+            "r.ts BETWEEN ?1 AND ?2 AND r.subject_id = ?4".to_owned(),
+        ),
+        // One key lookup per rollup row start instead of a scan over every VM's rows.
+        (_, true) => (
+            format!(
+                "(WITH RECURSIVE slot(t) AS (SELECT ?1 UNION ALL SELECT t + ?5 FROM slot WHERE t + ?5 <= ?2)
+                  SELECT t FROM slot) AS slot CROSS JOIN {table} AS r"
+            ),
+            "r.t = slot.t AND r.subject_id = ?4".to_owned(),
+        ),
+        (_, false) => (format!("{table} AS r"), format!("r.{t} BETWEEN ?1 AND ?2")),
+    };
     format!(
-        "SELECT {t} / ?4 * ?4 AS b, {} FROM {} WHERE subject_id = ?1 AND {t} BETWEEN ?2 AND ?3
-         GROUP BY b ORDER BY b",
-        aggregates.join(", "),
-        source.table()
+        "SELECT r.subject_id, r.{t} / ?3 * ?3 AS b, {} FROM {from} WHERE {filter}
+         GROUP BY r.subject_id, b ORDER BY r.subject_id, b",
+        aggregates.join(", ")
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const T0: i64 = 1_704_067_200;
-
-    #[test]
-    fn plans_the_coarsest_table_that_fits() {
-        let p = |span: i64, max: usize| plan(T0, T0 + span, max, 30);
-        // An hour in 300 points: every sample.
-        assert_eq!(
-            p(3600, 300),
-            Plan {
-                source: Source::Raw,
-                bucket: 30,
-                samples: true
-            }
-        );
-        // A day in 300 points: 288 s buckets from the raw samples.
-        assert_eq!(p(86_400, 300).source, Source::Raw);
-        // A week in 300: 5-minute rollup, 35-minute buckets; a month in 300: hourly rollup.
-        assert_eq!(
-            p(7 * 86_400, 300),
-            Plan {
-                source: Source::FiveMinutes,
-                bucket: 2100,
-                samples: false
-            }
-        );
-        assert_eq!(
-            p(30 * 86_400, 300),
-            Plan {
-                source: Source::Hour,
-                bucket: 10_800,
-                samples: false
-            }
-        );
-        // Never finer than the collection interval.
-        assert_eq!(plan(T0, T0 + 3600, 300, 600).bucket, 600);
-    }
-
-    #[test]
-    fn never_more_buckets_than_asked() {
-        for max in [1usize, 2, 5, 99, 100, 301, 1000] {
-            for from in [T0, T0 + 1, T0 + 299, T0 + 3599] {
-                for span in [1, 59, 3600, 86_399, 86_400, 7 * 86_400 + 13, 30 * 86_400] {
-                    let to = from + span;
-                    let p = plan(from, to, max, 30);
-                    if !p.samples {
-                        let n = to.div_euclid(p.bucket) - from.div_euclid(p.bucket) + 1;
-                        assert!(n <= max as i64, "{from} {span} {max}: {p:?}");
-                        assert_eq!(p.bucket % p.source.resolution(), 0);
-                    }
-                }
-            }
-        }
-    }
 }

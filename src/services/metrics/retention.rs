@@ -4,12 +4,12 @@
 //! Deleting is done in small batches ([`MetricsStore::cleanup_batch`]), each its own short
 //! transaction, so the caller can pause between them and nothing else waits long for the
 //! database. Raw samples go when older than the cut-off, a rollup bucket when it ends
-//! before it; a subject left with no row at all is forgotten.
+//! before it; a subject whose last sample's hourly bucket is gone is forgotten.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Days, NaiveDateTime, NaiveTime, TimeZone};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::columns::Source;
 use super::settings::{read_settings, set, KEY_LAST_CLEANUP};
@@ -58,29 +58,21 @@ impl MetricsStore {
         let tx = conn.transaction()?;
         let days = read_settings(&tx)?.retention_days;
         let cutoff = now - i64::from(days) * 86_400;
-        let mut budget = batch_rows.max(1) as i64;
-        let subjects: Vec<i64> = tx
-            .prepare_cached("SELECT id FROM metric_subjects ORDER BY id")?
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        'tables: for source in [Source::Raw, Source::FiveMinutes, Source::Hour] {
+        let batch = batch_rows.max(1);
+        let mut deleted = 0;
+        for source in [Source::Raw, Source::FiveMinutes, Source::Hour] {
             // A rollup bucket goes once all of it is before the cut-off.
             let before = cutoff - (source.resolution() - 1);
-            for &id in &subjects {
-                budget -= delete_oldest(&tx, source, id, before, budget)? as i64;
-                if budget == 0 {
-                    break 'tables;
-                }
+            deleted += delete_oldest(&tx, source, before, batch - deleted)?;
+            if deleted == batch {
+                break;
             }
         }
-        let deleted = batch_rows.max(1) - budget as usize;
         if deleted == 0 {
+            // Gone with its last hourly bucket: nothing of the subject is left.
             tx.execute(
-                "DELETE FROM metric_subjects WHERE
-                 NOT EXISTS (SELECT 1 FROM metric_samples WHERE subject_id = id)
-                 AND NOT EXISTS (SELECT 1 FROM metric_rollup_5m WHERE subject_id = id)
-                 AND NOT EXISTS (SELECT 1 FROM metric_rollup_1h WHERE subject_id = id)",
-                [],
+                "DELETE FROM metric_subjects WHERE last_seen - last_seen % 3600 + 3600 <= ?1",
+                [cutoff],
             )?;
             set(&tx, KEY_LAST_CLEANUP, now)?;
         }
@@ -108,24 +100,35 @@ impl MetricsStore {
     }
 }
 
-/// Delete the `limit` oldest rows of subject `id` in `source` whose time is before `before`.
+/// Delete the `limit` oldest rows of `source` whose time is before `before`.
 fn delete_oldest(
     conn: &Connection,
     source: Source,
-    id: i64,
     before: i64,
-    limit: i64,
+    limit: usize,
 ) -> rusqlite::Result<usize> {
-    // The time of the limit-th oldest row bounds the range, so the delete is one index
-    // range on (subject_id, time) whatever the table's size.
+    // Rows are ordered by (time, subject): the oldest are one range at the start of the
+    // table, bounded by the limit-th of them.
     let (table, t) = (source.table(), source.time_column());
-    let sql = format!(
-        "DELETE FROM {table} WHERE subject_id = ?1 AND {t} < ?2 AND {t} <= coalesce(
-             (SELECT {t} FROM {table} WHERE subject_id = ?1 AND {t} < ?2
-              ORDER BY {t} LIMIT 1 OFFSET ?3 - 1), ?2)"
-    );
-    conn.prepare_cached(&sql)?
-        .execute(params![id, before, limit])
+    let last: Option<(i64, i64)> = conn
+        .prepare_cached(&format!(
+            "SELECT {t}, subject_id FROM {table} WHERE {t} < ?1
+             ORDER BY {t}, subject_id LIMIT 1 OFFSET ?2"
+        ))?
+        .query_row(params![before, limit as i64 - 1], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    match last {
+        Some((lt, ls)) => conn
+            .prepare_cached(&format!(
+                "DELETE FROM {table} WHERE {t} < ?1 OR ({t} = ?1 AND subject_id <= ?2)"
+            ))?
+            .execute(params![lt, ls]),
+        None => conn
+            .prepare_cached(&format!("DELETE FROM {table} WHERE {t} < ?1"))?
+            .execute([before]),
+    }
 }
 
 #[cfg(test)]
