@@ -19,6 +19,15 @@ use kvm_manager::services::monitor::{Monitor, MonitorEvent};
 
 const WAIT: Duration = Duration::from_secs(15);
 
+/// An hour ago: recent enough that the start-up retention clean-up keeps it.
+fn base() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        - 3600
+}
+
 fn snapshot(at: i64, cpu: f64) -> Snapshot {
     Snapshot {
         at,
@@ -52,11 +61,11 @@ fn spawn(path: &Path) -> (Monitor, Receiver<MonitorEvent>) {
     (monitor, rx)
 }
 
-/// The next event that is not the start-up `Interval`.
+/// The next event that is not the start-up `Interval` or clean-up.
 fn next(rx: &Receiver<MonitorEvent>) -> MonitorEvent {
     loop {
         match rx.recv_timeout(WAIT).expect("an event from the monitor") {
-            MonitorEvent::Interval(_) => continue,
+            MonitorEvent::Interval(_) | MonitorEvent::CleanedUp(_) => continue,
             e => return e,
         }
     }
@@ -79,9 +88,9 @@ fn stores_every_collection_and_fires_a_rule_after_its_samples() {
         AlertStore::new(db).create(&rule).unwrap();
     }
     let (monitor, rx) = spawn(&path);
-    monitor.collected(snapshot(1_000, 95.0));
+    monitor.collected(snapshot(base(), 95.0));
     assert_eq!(next(&rx), MonitorEvent::Stored);
-    monitor.collected(snapshot(1_030, 97.0));
+    monitor.collected(snapshot(base() + 30, 97.0));
     assert_eq!(next(&rx), MonitorEvent::Stored);
     match next(&rx) {
         MonitorEvent::Alerts(changes) => match &changes[..] {
@@ -94,9 +103,9 @@ fn stores_every_collection_and_fires_a_rule_after_its_samples() {
         other => panic!("expected alerts, got {other:?}"),
     }
     // Back under the line for two samples: it clears.
-    monitor.collected(snapshot(1_060, 10.0));
+    monitor.collected(snapshot(base() + 60, 10.0));
     assert_eq!(next(&rx), MonitorEvent::Stored);
-    monitor.collected(snapshot(1_090, 12.0));
+    monitor.collected(snapshot(base() + 90, 12.0));
     assert_eq!(next(&rx), MonitorEvent::Stored);
     assert!(matches!(
         next(&rx),
@@ -110,7 +119,7 @@ fn stores_every_collection_and_fires_a_rule_after_its_samples() {
     assert_eq!(history[0].peak, 97.0);
     assert!(history[0].cleared_at.is_some());
     let series = MetricsStore::new(db)
-        .history(&Subject::Vm("u-web".into()), &[Metric::Cpu], 0, 2_000, 100)
+        .history(&Subject::Vm("u-web".into()), &[Metric::Cpu], base() - 60, base() + 600, 100)
         .unwrap();
     assert_eq!(series[0].points.len(), 4, "{series:?}");
 }
@@ -129,8 +138,8 @@ fn a_damaged_file_turns_history_off_and_stays_as_it_was() {
         other => panic!("expected history to be off, got {other:?}"),
     }
     // Snapshots keep coming; nothing is stored and the same reason is not repeated.
-    monitor.collected(snapshot(1_000, 50.0));
-    monitor.collected(snapshot(1_030, 50.0));
+    monitor.collected(snapshot(base(), 50.0));
+    monitor.collected(snapshot(base() + 30, 50.0));
     assert!(rx.recv_timeout(Duration::from_millis(500)).is_err());
     drop(monitor);
     assert_eq!(std::fs::read(&path).unwrap(), junk);
@@ -145,7 +154,7 @@ fn a_locked_file_is_reported_and_nothing_panics() {
     // Another program takes the write lock and keeps it.
     let other = rusqlite::Connection::open(&path).unwrap();
     other.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    monitor.collected(snapshot(1_000, 50.0));
+    monitor.collected(snapshot(base(), 50.0));
     match next(&rx) {
         MonitorEvent::HistoryUnavailable(message) => {
             assert!(message.contains("locked"), "{message}")
@@ -160,10 +169,10 @@ fn a_clock_that_jumps_back_is_stored_without_failing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.db");
     let (monitor, rx) = spawn(&path);
-    monitor.collected(snapshot(5_000, 10.0));
+    monitor.collected(snapshot(base() + 4000, 10.0));
     assert_eq!(next(&rx), MonitorEvent::Stored);
-    monitor.collected(snapshot(4_000, 20.0));
+    monitor.collected(snapshot(base() + 3000, 20.0));
     assert_eq!(next(&rx), MonitorEvent::Stored);
-    monitor.collected(snapshot(4_030, 30.0));
+    monitor.collected(snapshot(base() + 3030, 30.0));
     assert_eq!(next(&rx), MonitorEvent::Stored);
 }
