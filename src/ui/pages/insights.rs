@@ -212,11 +212,12 @@ impl Component for InsightsPage {
         }
         grouping.append(&by_vm);
         grouping.append(&by_category);
-        summary.set_header_suffix(Some(&grouping));
+        grouping.set_halign(gtk::Align::Start);
         let groups_box = gtk::Box::new(gtk::Orientation::Vertical, 24);
         let top_box = gtk::Box::new(gtk::Orientation::Vertical, 24);
         column.append(&error);
         column.append(&summary);
+        column.append(&grouping);
         column.append(&groups_box);
         column.append(&top_box);
         root.append(&header);

@@ -168,7 +168,7 @@ fn draw_inner(
     let (all_ticks, format) = time_ticks(
         data.from,
         data.to,
-        (plot_width / 90.0) as usize,
+        (plot_width / 64.0) as usize,
         local_offset(data.to),
     );
     // Keep the time labels that fit inside the widget when centred on their tick.
