@@ -73,19 +73,27 @@ pub fn low_cpu(vm: &VmHistory, period: &Period) -> Option<Insight> {
     let peak = maxes.iter().copied().fold(0.0, f64::max);
     let mut i = insight(vm, InsightCategory::OverProvisioned, Metric::Cpu);
     i.title = gettext("CPU mostly unused");
-    i.detail = ngettext_f(
-        "Over {period}, CPU use stayed under {p95} in 95 % of hours (highest {peak}) with {vcpus} vCPU. With {n} vCPUs that load would be about {new}.",
-        "Over {period}, CPU use stayed under {p95} in 95 % of hours (highest {peak}) with {vcpus} vCPUs. With {n} vCPUs that load would be about {new}.",
+    let seen = ngettext_f(
+        "Over {period}, CPU use stayed under {p95} in 95 % of hours (highest {peak}) with {vcpus} vCPU.",
+        "Over {period}, CPU use stayed under {p95} in 95 % of hours (highest {peak}) with {vcpus} vCPUs.",
         vm.vcpus,
         &[
             ("period", &stats::period_phrase(period, stats::hours(&pts, secs))),
             ("p95", &stats::pct(p95)),
             ("peak", &stats::pct(peak)),
             ("vcpus", &vm.vcpus.to_string()),
+        ],
+    );
+    let would = ngettext_f(
+        "With {n} vCPU that load would be about {new}.",
+        "With {n} vCPUs that load would be about {new}.",
+        n,
+        &[
             ("n", &n.to_string()),
             ("new", &stats::pct(used_vcpus / n as f64 * 100.0)),
         ],
     );
+    i.detail = format!("{seen} {would}");
     i.action = Some(SuggestedAction::SetVcpus { n });
     Some(i)
 }

@@ -342,9 +342,8 @@ impl InsightsPage {
         vms.dedup();
         self.summary
             .set_description(Some(&if self.insights.is_empty() {
-                gettext_f(
-                    "No suggestions for the {period}. Suggestions need at least a day of history.",
-                    &[("period", &period_label(PERIODS[self.period]).to_lowercase())],
+                gettext(
+                    "No suggestions for this period. Suggestions need at least a day of history.",
                 )
             } else {
                 gettext_f(
