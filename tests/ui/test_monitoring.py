@@ -92,6 +92,13 @@ def test_alert_rule_from_a_machine_and_from_the_alerts_page():
     app.find(name=re.compile(r"\u201cweb-uefi\u201d \u00b7 Warning \u00b7 3 samples in a row"))
     app.find("list item", "No alerts so far")
 
+    # Edited: the row follows.
+    lib.menu_item(app, "Actions for \u201cCPU above 85 %\u201d", "Edit…")
+    app.focus_titled("Edit Alert Rule")
+    app.set_text(app.find(lib.ENTRY, re.compile(r"^Threshold")), "80")
+    app.click(lib.dialog_button(app, "Save"))
+    rule_row(app, "CPU above 80 %", timeout=15)
+
     # A second rule, for all machines, from the page's own button.
     app.click(app.find("push button", "New Alert Rule"))
     app.focus_titled("New Alert Rule")
@@ -107,7 +114,7 @@ def test_alert_rule_from_a_machine_and_from_the_alerts_page():
     lib.menu_item(app, "Actions for \u201cCPU above 95 %\u201d", "Delete…")
     app.click(lib.dialog_button(app, "Delete"))
     app.absent(name=re.compile(r"^CPU above 95 %"), timeout=15)
-    rule_row(app, "CPU above 85 %")
+    rule_row(app, "CPU above 80 %")
 
 
 def test_insights_suggest_smaller_sizes_from_history():
