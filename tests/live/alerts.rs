@@ -73,25 +73,27 @@ impl Watch<'_> {
 
     /// Wait for the monitor to store the collection; the alert changes it brought.
     fn stored(&self) -> Vec<AlertChange> {
+        let mut stored = false;
         loop {
-            match self
-                .events
-                .recv_timeout(EVENT)
-                .expect("the monitor's answer")
-            {
-                MonitorEvent::Stored => break,
-                MonitorEvent::Interval(_) | MonitorEvent::CleanedUp(_) => {}
-                other => panic!("unexpected from the monitor: {other:?}"),
+            // Alerts follow Stored at once, from the same thread: after Stored, a short
+            // wait is enough to know there are none.
+            let limit = if stored {
+                Duration::from_millis(500)
+            } else {
+                EVENT
+            };
+            match self.events.recv_timeout(limit) {
+                Ok(MonitorEvent::Stored) if !stored => stored = true,
+                Ok(MonitorEvent::Alerts(changes)) if stored => {
+                    println!("alert changes: {changes:#?}");
+                    return changes;
+                }
+                // The start-up settings and retention clean-up.
+                Ok(MonitorEvent::Interval(_) | MonitorEvent::CleanedUp(_)) => {}
+                Ok(other) => panic!("unexpected from the monitor: {other:?}"),
+                Err(_) if stored => return Vec::new(),
+                Err(e) => panic!("the monitor did not store the collection: {e}"),
             }
-        }
-        // Alerts follow Stored at once, from the same thread.
-        match self.events.recv_timeout(Duration::from_millis(500)) {
-            Ok(MonitorEvent::Alerts(changes)) => {
-                println!("alert changes: {changes:#?}");
-                changes
-            }
-            Ok(other) => panic!("unexpected from the monitor: {other:?}"),
-            Err(_) => Vec::new(),
         }
     }
 }
