@@ -7,7 +7,9 @@ and runs `tests/ui/run.sh tests/ui/live_machines.py` with KVMM_LIVE=1.
 A person's path: open the app on qemu:///system, find the guest with Ctrl+F, press its
 Start button, watch the row say Running; then the guest is pulled off from outside the app
 (virsh destroy) and the row says Shut Off: both changes reach the row through libvirt
-events, the app never re-lists.
+events, the app never re-lists. Later tests: a daemon restart, a disk attached through the
+page, a volume downloaded, and (issue 6) a busy loop in the guest seen by the live CPU chart
+and the row's CPU figure.
 """
 import os
 import subprocess
