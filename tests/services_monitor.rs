@@ -119,7 +119,13 @@ fn stores_every_collection_and_fires_a_rule_after_its_samples() {
     assert_eq!(history[0].peak, 97.0);
     assert!(history[0].cleared_at.is_some());
     let series = MetricsStore::new(db)
-        .history(&Subject::Vm("u-web".into()), &[Metric::Cpu], base() - 60, base() + 600, 100)
+        .history(
+            &Subject::Vm("u-web".into()),
+            &[Metric::Cpu],
+            base() - 60,
+            base() + 600,
+            100,
+        )
         .unwrap();
     assert_eq!(series[0].points.len(), 4, "{series:?}");
 }
