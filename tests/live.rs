@@ -9,8 +9,11 @@
 //! storage in tests/live/storage.rs (module `n_storage`, after `manage`: it grows the
 //! guest's disk, which the clone tests expect at its original size).
 //! virtual networks in tests/live/networks.rs (module `n_networks`); the metrics sampler in
-//! tests/live/metrics.rs (run as `bb_`, right after the bulk stats, on the running guest).
+//! tests/live/metrics.rs (run as `bb_`, right after the bulk stats, on the running guest);
+//! an alert rule over the monitor in tests/live/alerts.rs (`bc_`, on the same guest).
 
+#[path = "live/alerts.rs"]
+mod alerts;
 mod common;
 #[path = "live/create_vm.rs"]
 mod create_vm;
@@ -146,6 +149,16 @@ fn bb_sampler_sees_a_busy_guest() {
         return;
     }
     metrics::busy_guest_shows_in_the_cpu_rate();
+}
+
+/// An alert rule (tests/live/alerts.rs): "CPU above 50 %" for the guest fires on its busy
+/// loop through the monitor, is recorded as active, and clears once the loop stops.
+#[test]
+fn bc_cpu_alert_fires_on_a_busy_guest_and_clears() {
+    if !enabled("bc_cpu_alert_fires_on_a_busy_guest_and_clears") {
+        return;
+    }
+    alerts::cpu_rule_fires_on_a_busy_guest_and_clears();
 }
 
 /// Paused, the guest does not answer; resumed, it does.

@@ -11,13 +11,21 @@ use crate::support::*;
 
 /// The guest's busy loop; stopped on drop too, so a failed check leaves the guest idle for
 /// the next tests.
-struct BusyLoop {
+pub struct BusyLoop {
     pid: String,
     sh: Option<Shell>,
 }
 
 impl BusyLoop {
-    fn stop(&mut self) {
+    /// Start `while :; do :; done` in the guest's shell.
+    pub fn start(mut sh: Shell) -> BusyLoop {
+        // The loop's stdin and output are detached, so the probe's `$(...)` returns at once.
+        let pid = sh.run("sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 & echo $!");
+        assert!(pid.parse::<u32>().is_ok(), "busy loop pid {pid:?}");
+        BusyLoop { pid, sh: Some(sh) }
+    }
+
+    pub fn stop(&mut self) {
         if let Some(mut sh) = self.sh.take() {
             sh.run(&format!("kill {}; echo stopped", self.pid));
         }
@@ -70,16 +78,13 @@ fn until(live: &Live, what: &str, limit: Duration, pred: impl Fn(&VmRates) -> bo
 pub fn busy_guest_shows_in_the_cpu_rate() {
     ensure_running();
     let live = Live::connect();
-    let mut sh = Shell::open(&live.details());
+    let sh = Shell::open(&live.details());
     live.handle
         .send(Command::Metrics(MetricsCommand::SetInterval(10)));
     live.handle
         .send(Command::Metrics(MetricsCommand::SetLive(true)));
 
-    // The loop's stdin and output are detached, so the probe's `$(...)` returns at once.
-    let pid = sh.run("sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 & echo $!");
-    assert!(pid.parse::<u32>().is_ok(), "busy loop pid {pid:?}");
-    let mut busy_loop = BusyLoop { pid, sh: Some(sh) };
+    let mut busy_loop = BusyLoop::start(sh);
     let busy = until(&live, "the guest's CPU above 50 %", EVENT, |v| {
         v.rates.cpu_pct.is_some_and(|c| c > 50.0)
     });

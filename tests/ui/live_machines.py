@@ -7,7 +7,9 @@ and runs `tests/ui/run.sh tests/ui/live_machines.py` with KVMM_LIVE=1.
 A person's path: open the app on qemu:///system, find the guest with Ctrl+F, press its
 Start button, watch the row say Running; then the guest is pulled off from outside the app
 (virsh destroy) and the row says Shut Off: both changes reach the row through libvirt
-events, the app never re-lists.
+events, the app never re-lists. Later tests: a daemon restart, a disk attached through the
+page, a volume downloaded, and (issue 6) a busy loop in the guest seen by the live CPU chart
+and the row's CPU figure.
 """
 import os
 import subprocess
@@ -182,3 +184,124 @@ def test_download_a_volume_from_the_storage_page():
     app.find(name="\u201c" + volume + "\u201d downloaded.", timeout=60)
     with open(path, "rb") as a, open(out, "rb") as b:
         assert a.read() == b.read(), "the download differs from the volume"
+
+
+SERIAL_LOG = "/var/log/libvirt/qemu/kvmm-test-guest-serial.log"
+MARKER = "KVMM-GUEST-READY"
+
+
+class GuestShell:
+    """The guest's root shell on its serial pty (path from the live domain XML), the way
+    tests/live/support.rs's Shell talks to it: `echo <tag>-$(<cmd>)`, where the guest
+    computes the tag, so the echoed command line never matches."""
+
+    _probes = 1000 + os.getpid() % 1000 * 100
+
+    def __init__(self):
+        import xml.etree.ElementTree as ET
+        root = ET.fromstring(virsh("dumpxml", DOMAIN))
+        paths = [s.find("source").get("path") for s in root.findall("./devices/serial")
+                 if s.get("type") == "pty" and s.find("source") is not None]
+        paths = [p for p in paths if p and p.startswith("/dev/pts/")]
+        if not paths:
+            raise lib.UiError(f"no serial pty in the live XML of {DOMAIN}")
+        self.fd = os.open(paths[0], os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+        self.seen = ""
+
+    def _drain(self):
+        while True:
+            try:
+                data = os.read(self.fd, 4096)
+            except OSError:  # EAGAIN, or EIO once QEMU is gone
+                return
+            if not data:
+                return
+            self.seen += data.decode(errors="replace")
+
+    def run(self, cmd, timeout=10):
+        GuestShell._probes += 1
+        n = GuestShell._probes
+        tag = f"KVMM-UI-{n}-"
+        self._drain()
+        self.seen = ""
+        os.write(self.fd, f"echo KVMM-UI-$(({n - 1}+1))-$({cmd})\n".encode())
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._drain()
+            i = self.seen.find(tag)
+            if i >= 0:
+                rest = self.seen[i + len(tag):]
+                end = min((j for j in (rest.find("\r"), rest.find("\n")) if j >= 0),
+                          default=-1)
+                if end >= 0:
+                    return rest[:end]
+            time.sleep(0.05)
+        raise lib.UiError(f"the guest shell did not answer {cmd!r}: {self.seen[-500:]!r}")
+
+    def close(self):
+        os.close(self.fd)
+
+
+def ensure_guest_running():
+    """Start the guest with virsh unless it runs, and wait for its ready marker."""
+    if domstate() != "running":
+        virsh("start", DOMAIN)
+
+        def ready():
+            try:
+                with open(SERIAL_LOG, errors="replace") as f:
+                    return MARKER in f.read()
+            except OSError:
+                return False
+        lib.wait_for(ready, 60, f"{DOMAIN}'s ready marker in {SERIAL_LOG}")
+
+
+def test_performance_chart_and_row_see_a_busy_guest():
+    """Issue 6: the guest runs a busy loop; its Performance page's live CPU chart tells a
+    screen reader the CPU is above 50 %, and its row in the machines list carries a CPU
+    figure ("CPU NN %", the sparkline's accessible name)."""
+    if os.environ.get("KVMM_LIVE") != "1":
+        raise lib.Skip("needs the live rig: run tests/live/run.sh")
+    import re
+    import test_monitoring as tmo
+    ensure_guest_running()
+    t0 = time.monotonic()
+
+    def mark(what):
+        print(f"  {what}: {time.monotonic() - t0:.1f}s", flush=True)
+
+    app = lib.App(uri=URI)
+    tm.open_machines(app)
+    row = tm.search(app, DOMAIN)
+    tm.wait_row_state(app, DOMAIN, "Running")
+    tm.open_details(app, row)
+    app.pointer_click(app.find("page tab", "Performance"))
+    chart = app.find(name="CPU chart")
+    mark("Performance page open (Live)")
+    shell = GuestShell()
+    pid = shell.run("sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 & echo $!")
+    assert pid.isdigit(), f"busy loop pid {pid!r}"
+    try:
+        now = re.compile(r"now (\d+(?:\.\d+)?) %")
+        seen = []
+
+        def busy():
+            text = tmo.description(chart)
+            if not seen or seen[-1] != text:
+                seen.append(text)
+            m = now.search(text)
+            return m and float(m.group(1)) > 50
+        try:
+            lib.wait_for(busy, 45, "the live CPU chart above 50 %")
+        except lib.UiError as e:
+            raise lib.UiError(f"{e}; descriptions seen: {seen[-10:]}") from None
+        mark(f"CPU chart says {tmo.description(chart)!r}")
+
+        tm.press(app, "Back")
+        row = tm.find_row(app, DOMAIN)
+        figure = re.compile(r"^CPU \d+(\.\d+)? %$")
+        spark = app.find(name=figure, root=row, timeout=15)
+        mark(f"row shows {lib.name_of(spark)!r}")
+    finally:
+        shell.run(f"kill {pid}; echo stopped")
+        shell.close()
