@@ -178,7 +178,7 @@ impl Component for InsightsPage {
                 sender.input(InsightsMsg::Period(d.selected() as usize))
             });
         }
-        header.pack_end(&period);
+        period.set_valign(gtk::Align::Center);
         let refresh = a11y::icon_button("view-refresh-symbolic", &gettext("Refresh Insights"));
         {
             let sender = sender.clone();
@@ -200,6 +200,8 @@ impl Component for InsightsPage {
         let summary = adw::PreferencesGroup::builder()
             .title(gettext("Summary"))
             .build();
+        // In the page, not the header bar: a narrow window has no room up there.
+        summary.set_header_suffix(Some(&period));
         let grouping = gtk::Box::builder().css_classes(["linked"]).build();
         let by_vm = gtk::ToggleButton::with_label(&gettext("By Machine"));
         let by_category = gtk::ToggleButton::with_label(&gettext("By Category"));

@@ -84,8 +84,9 @@ struct Inner {
 #[derive(Clone)]
 pub struct PerfView {
     pub root: gtk::Box,
-    /// Extra controls (e.g. "New Alert Rule…") go here, after the range switcher.
-    pub toolbar: gtk::Box,
+    /// Extra controls (e.g. "New Alert Rule…") go here, after the range switcher; they
+    /// wrap below it in a narrow window.
+    pub toolbar: gtk::FlowBox,
     inner: Rc<Inner>,
 }
 
@@ -121,9 +122,21 @@ impl PerfView {
             },
         ];
         let root = gtk::Box::new(gtk::Orientation::Vertical, 12);
-        let toolbar = gtk::Box::new(gtk::Orientation::Horizontal, 12);
-        let switcher = gtk::Box::builder().css_classes(["linked"]).build();
-        toolbar.append(&switcher);
+        let toolbar = gtk::FlowBox::builder()
+            .selection_mode(gtk::SelectionMode::None)
+            .min_children_per_line(1)
+            .max_children_per_line(2)
+            .column_spacing(12)
+            .row_spacing(12)
+            .build();
+        let switcher = gtk::Box::builder()
+            .css_classes(["linked"])
+            .halign(gtk::Align::Start)
+            .build();
+        toolbar.insert(&switcher, -1);
+        if let Some(cell) = switcher.parent() {
+            cell.set_focusable(false);
+        }
         root.append(&toolbar);
         let notice = gtk::Label::builder()
             .wrap(true)

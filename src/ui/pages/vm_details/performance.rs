@@ -8,14 +8,16 @@ use crate::ui::widgets::perf_view::PerfView;
 
 /// The scrolled page around `perf`; `on_new_rule` runs when "New Alert Rule…" is clicked.
 pub fn page(perf: &PerfView, on_new_rule: impl Fn() + 'static) -> gtk::ScrolledWindow {
-    let spacer = gtk::Box::builder().hexpand(true).build();
     let new_rule = gtk::Button::builder()
         .label(gettext("New Alert Rule…"))
+        .halign(gtk::Align::End)
         .tooltip_text(gettext("Be notified when this machine crosses a threshold"))
         .build();
     new_rule.connect_clicked(move |_| on_new_rule());
-    perf.toolbar.append(&spacer);
-    perf.toolbar.append(&new_rule);
+    perf.toolbar.insert(&new_rule, -1);
+    if let Some(cell) = new_rule.parent() {
+        cell.set_focusable(false);
+    }
     perf.root.set_margin_top(24);
     perf.root.set_margin_bottom(24);
     perf.root.set_margin_start(12);
