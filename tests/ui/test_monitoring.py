@@ -85,10 +85,11 @@ def test_alert_rule_from_a_machine_and_from_the_alerts_page():
     app.find(name=re.compile(r"\u201cninety\u201d is not a number"))
     app.set_text(threshold, "85")
     app.click(lib.dialog_button(app, "Create"))
-    app.find(name="Created \u201cCPU above 85 %\u201d", timeout=15)
+    # Saved: the dialog closes (its toast may be gone by the time a slow tree walk looks).
+    app.absent(name="Alert when the value is", timeout=15)
 
     app.pointer_click(app.find("list item", "Alerts"))
-    rule_row(app, "CPU above 85 %")
+    rule_row(app, "CPU above 85 %", timeout=15)
     app.find(name=re.compile(r"\u201cweb-uefi\u201d \u00b7 Warning \u00b7 3 samples in a row"))
     app.find("list item", "No alerts so far")
 
