@@ -123,6 +123,21 @@ pub fn date_time(unix_secs: i64) -> String {
         .unwrap_or_else(|_| unix_secs.to_string())
 }
 
+/// The icon of an alert's or suggestion's severity, with its name as tooltip and for
+/// screen readers.
+pub fn severity_icon(severity: crate::services::alerts::Severity) -> gtk::Image {
+    use crate::services::alerts::Severity;
+    use gtk::prelude::WidgetExt;
+    let icon = gtk::Image::from_icon_name(match severity {
+        Severity::Info => "dialog-information-symbolic",
+        Severity::Warning => "dialog-warning-symbolic",
+        Severity::Critical => "dialog-error-symbolic",
+    });
+    icon.set_tooltip_text(Some(&severity.label()));
+    crate::ui::a11y::set_label(&icon, &severity.label());
+    icon
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

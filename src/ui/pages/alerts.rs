@@ -86,15 +86,6 @@ fn rule_subtitle(rule: &AlertRule) -> String {
     parts.join(" · ")
 }
 
-fn severity_icon(event: &AlertEvent) -> &'static str {
-    use crate::services::alerts::Severity;
-    match event.severity {
-        Severity::Info => "dialog-information-symbolic",
-        Severity::Warning => "dialog-warning-symbolic",
-        Severity::Critical => "dialog-error-symbolic",
-    }
-}
-
 /// "Fired 26/11/2026 14:03 at 97 % · cleared 14:10 · peak 99 %".
 fn event_subtitle(event: &AlertEvent) -> String {
     let mut parts = vec![gettext_f(
@@ -412,10 +403,7 @@ impl AlertsPage {
             .action_name("alerts.open-vm")
             .action_target(&event.uuid.to_variant())
             .build();
-        let icon = gtk::Image::from_icon_name(severity_icon(event));
-        icon.set_tooltip_text(Some(&event.severity.label()));
-        a11y::set_label(&icon, &event.severity.label());
-        row.add_prefix(&icon);
+        row.add_prefix(&format::severity_icon(event.severity));
         row
     }
 }

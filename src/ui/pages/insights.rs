@@ -83,14 +83,6 @@ fn period_label(hours: i64) -> String {
     }
 }
 
-fn severity_icon(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Info => "dialog-information-symbolic",
-        Severity::Warning => "dialog-warning-symbolic",
-        Severity::Critical => "dialog-error-symbolic",
-    }
-}
-
 fn top_title(metric: TopMetric) -> String {
     match metric {
         TopMetric::Cpu => gettext("Most CPU"),
@@ -114,7 +106,7 @@ fn top_value(metric: TopMetric, value: f64) -> String {
 
 /// Read every machine's hourly history over the period and analyse it.
 fn analyse(mut machines: Vec<VmHistory>, hours: i64) -> Result<Analysis, String> {
-    let to = chrono_now();
+    let to = gtk::glib::real_time() / 1_000_000;
     let from = to - hours * 3600;
     let store = MetricsStore::new(db::shared().map_err(|e| e.to_string())?);
     let points = (hours * 3600 / BUCKET_SECS) as usize;
@@ -139,10 +131,6 @@ fn analyse(mut machines: Vec<VmHistory>, hours: i64) -> Result<Analysis, String>
         .map(|m| (*m, top_consumers(&machines, *m, &period, TOP)))
         .collect();
     Ok((found, top))
-}
-
-fn chrono_now() -> i64 {
-    gtk::glib::real_time() / 1_000_000
 }
 
 impl Component for InsightsPage {
@@ -448,10 +436,7 @@ impl InsightsPage {
             .subtitle(esc(&insight.detail))
             .subtitle_lines(0)
             .build();
-        let icon = gtk::Image::from_icon_name(severity_icon(insight.severity));
-        icon.set_tooltip_text(Some(&insight.severity.label()));
-        a11y::set_label(&icon, &insight.severity.label());
-        row.add_prefix(&icon);
+        row.add_prefix(&format::severity_icon(insight.severity));
         if let Some(action) = &insight.action {
             let button = gtk::Button::builder()
                 .label(action.label())
