@@ -14,9 +14,11 @@ group="${1:-build}"
 # Compile the app and the guest agent, and validate data files (meson test).
 # The libvirt test driver (test:///...) lives in libvirt0 itself, so no daemon is needed
 # to build or test; virsh (libvirt-clients) is used by `make run` to probe for a daemon.
+# The consoles link gtk-vnc's core (gvnc), spice-client-glib and VTE for GTK4.
 BUILD="pkg-config gcc libc6-dev libgtk-4-dev libadwaita-1-dev libvirt-dev gettext
 meson ninja-build desktop-file-utils appstream libglib2.0-bin libglib2.0-dev-bin
-libvirt-clients osinfo-db"
+libvirt-clients osinfo-db libgvnc-1.0-dev libspice-client-glib-2.0-dev
+libvte-2.91-gtk4-dev"
 
 # `make run` needs nothing beyond a build; a local libvirtd is optional (demo fallback).
 RUN="$BUILD"

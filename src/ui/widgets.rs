@@ -1,6 +1,7 @@
 //! Reusable GTK widgets.
 
 pub mod chart;
+pub mod display;
 pub mod host_detail;
 pub mod host_list;
 pub mod host_objects;

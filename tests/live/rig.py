@@ -44,7 +44,7 @@ MEMORY_MIB = 256
 # acpi=noirq: PCI INTx routing from the BIOS table instead of ACPI link objects,
 # whose AML costs ~2.4 s of boot under TCG. ACPI itself (power button, PCI
 # hotplug of disks/NICs) still works: attach/detach of a virtio disk was checked.
-CMDLINE = os.environ.get("KVMM_LIVE_CMDLINE", "console=ttyS0 panic=-1 loglevel=4 acpi=noirq")
+CMDLINE = os.environ.get("KVMM_LIVE_CMDLINE", "console=tty0 console=ttyS0 panic=-1 loglevel=4 acpi=noirq")
 MARKER = "KVMM-GUEST-READY"
 DHCP_MARKER = "KVMM-GUEST-DHCP"
 CHANNELS = ["io.github.kvmmanager.agent.0", "org.qemu.guest_agent.0"]
