@@ -29,6 +29,7 @@ use crate::ui::pages::storage::{StorageMsg, StorageOutput, StoragePage};
 use crate::ui::pages::templates::{TemplatesMsg, TemplatesOutput, TemplatesPage};
 use crate::ui::pages::vm_details::{VmDetailsMsg, VmDetailsOutput, VmDetailsPage};
 use crate::ui::pages::welcome::{WelcomeMsg, WelcomeOutput, WelcomePage};
+use crate::ui::console::ConsoleHub;
 use crate::ui::vm_store::VmStore;
 
 pub use page::Page;
@@ -120,6 +121,8 @@ pub struct App {
     chooser: Option<gtk::FileChooserNative>,
     store: VmStore,
     conn: Option<ConnectionHandle>,
+    /// Console requests and console windows (src/ui/console).
+    consoles: ConsoleHub,
     /// Bumped per connection attempt; events of older workers are dropped.
     generation: u64,
     /// URIs still to try when the current attempt fails (qemu:///session after system).
@@ -173,8 +176,16 @@ impl Component for App {
                     MachinesOutput::ShowSidebar => AppMsg::ShowSidebar,
                     MachinesOutput::Delete(uuid) => AppMsg::DeleteVm(uuid),
                 });
+        let consoles = {
+            let start = sender.input_sender().clone();
+            let toast = sender.input_sender().clone();
+            ConsoleHub::new(
+                move |uuid| start.emit(AppMsg::RequestAction(uuid, VmAction::Start)),
+                move |text, error| toast.emit(AppMsg::Toast(text, error)),
+            )
+        };
         let details = VmDetailsPage::builder()
-            .launch(monitoring.vm.clone())
+            .launch((monitoring.vm.clone(), consoles.clone()))
             .forward(sender.input_sender(), |out| match out {
                 VmDetailsOutput::Action(uuid, action) => AppMsg::RequestAction(uuid, action),
                 VmDetailsOutput::Back => AppMsg::CloseDetails,
@@ -277,6 +288,7 @@ impl Component for App {
             chooser: None,
             store,
             conn: None,
+            consoles,
             generation: 0,
             fallbacks: Vec::new(),
             connected: false,
@@ -462,6 +474,8 @@ impl App {
         self.conn = Some(ConnectionHandle::spawn(&uri, move |event| {
             input.emit(AppMsg::Backend(generation, Box::new(event)));
         }));
+        self.consoles.close_windows_of(None);
+        self.consoles.set_connection(self.conn.clone());
     }
 
     fn to_wizard(&self, msg: NewVmMsg) {

@@ -2,6 +2,7 @@
 //! everything slow goes to a connection worker and comes back as a message.
 
 pub mod a11y;
+pub mod console;
 pub mod dialogs;
 pub mod format;
 pub mod pages;

@@ -77,6 +77,7 @@ impl App {
                 self.after_store_change();
             }
             Event::VmRemoved { uuid } => {
+                self.consoles.close_windows_of(Some(&uuid));
                 let deleted_here = self.just_deleted.as_deref() == Some(uuid.as_str());
                 if let Some(obj) = self.store.remove(&uuid) {
                     if self.open_vm.as_deref() == Some(uuid.as_str()) && deleted_here {
@@ -158,6 +159,8 @@ impl App {
             }
             Event::PortForward(e) => self.networks.emit(NetworksMsg::PortForward(e)),
             Event::Metrics(tick) => self.on_metrics(tick),
+            Event::Graphics(event) => self.consoles.on_graphics(event),
+            Event::Serial(event) => self.consoles.on_serial(event),
         }
     }
 
@@ -200,6 +203,7 @@ impl App {
             return;
         }
         self.conn = None;
+        self.consoles.set_connection(None);
         let title = match err.kind {
             ErrorKind::NoDaemon => gettext("No Libvirt Daemon Running"),
             ErrorKind::PermissionDenied => gettext("Permission Denied"),

@@ -1,6 +1,6 @@
 //! The details page of one VM: its state and lifecycle actions, what it is made of
-//! (from the domain XML, parsed by the backend), its performance (charts, alert rules),
-//! and its XML.
+//! (from the domain XML, parsed by the backend), its console (src/ui/console), its
+//! performance (charts, alert rules), and its XML.
 
 use gettextrs::gettext;
 use gtk::glib;
@@ -22,6 +22,7 @@ use crate::i18n::gettext_f;
 use crate::services::db;
 use crate::services::metrics::Subject;
 use crate::services::templates::Template;
+use crate::ui::console::{console_choices, ConsoleHub, ConsoleView};
 use crate::ui::dialogs;
 use crate::ui::vm_object::VmObject;
 use crate::ui::widgets::info_group::InfoGroup;
@@ -100,6 +101,7 @@ pub struct VmDetailsPage {
     displays: InfoGroup,
     xml: Rc<XmlEditor>,
     perf: PerfView,
+    console: ConsoleView,
     /// The last details read, for actions that need more than the summary.
     details: Option<Box<VmDetails>>,
 }
@@ -213,8 +215,8 @@ impl VmDetailsPage {
 }
 
 impl Component for VmDetailsPage {
-    /// The machine's performance view (the app feeds it live ticks).
-    type Init = PerfView;
+    /// The machine's performance view (the app feeds it live ticks) and the console hub.
+    type Init = (PerfView, ConsoleHub);
     type Input = VmDetailsMsg;
     type Output = VmDetailsOutput;
     type CommandOutput = VmDetailsCmd;
@@ -225,7 +227,11 @@ impl Component for VmDetailsPage {
         gtk::Box::new(gtk::Orientation::Vertical, 0)
     }
 
-    fn init(perf: PerfView, root: gtk::Box, sender: ComponentSender<Self>) -> ComponentParts<Self> {
+    fn init(
+        (perf, consoles): (PerfView, ConsoleHub),
+        root: gtk::Box,
+        sender: ComponentSender<Self>,
+    ) -> ComponentParts<Self> {
         let header = adw::HeaderBar::new();
         let back = a11y::icon_button("go-previous-symbolic", &gettext("Back"));
         {
@@ -369,6 +375,9 @@ impl Component for VmDetailsPage {
         };
         let page = views.add_titled(&content, Some("overview"), &gettext("Overview"));
         page.set_icon_name(Some("document-properties-symbolic"));
+        let console = ConsoleView::new(&consoles, false);
+        let page = views.add_titled(console.widget(), Some("console"), &gettext("Console"));
+        page.set_icon_name(Some("video-display-symbolic"));
         let charts = {
             let sender = sender.clone();
             performance::page(&perf, move || sender.input(VmDetailsMsg::NewAlertRule))
@@ -405,6 +414,7 @@ impl Component for VmDetailsPage {
             displays,
             xml,
             perf,
+            console,
             details: None,
         };
         ComponentParts {
@@ -430,6 +440,7 @@ impl Component for VmDetailsPage {
                 a11y::show_only(&self.content, "loading");
                 self.perf
                     .set_subject(Some(Subject::Vm(obj.summary().uuid.clone())));
+                self.console.show_vm(Some(&obj), console_choices(None));
                 self.vm = Some((obj, handler));
             }
             VmDetailsMsg::Refresh(obj) => {
@@ -439,6 +450,10 @@ impl Component for VmDetailsPage {
             VmDetailsMsg::Loaded(Ok(details)) => {
                 if self.uuid().as_deref() == Some(details.uuid.as_str()) {
                     self.show_details(&details);
+                    if let Some((obj, _)) = &self.vm {
+                        self.console
+                            .show_vm(Some(obj), console_choices(Some(&details)));
+                    }
                     a11y::show_only(&self.content, "overview");
                     self.details = Some(details);
                 }
@@ -453,6 +468,7 @@ impl Component for VmDetailsPage {
                     old.disconnect(handler);
                 }
                 self.perf.set_subject(None);
+                self.console.show_vm(None, Vec::new());
                 let _ = sender.output(VmDetailsOutput::Back);
             }
             VmDetailsMsg::Retry => {
