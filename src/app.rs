@@ -3,6 +3,7 @@
 
 mod actions;
 mod chrome;
+mod console;
 mod disks;
 mod events;
 mod manage;
@@ -39,6 +40,8 @@ pub use page::Page;
 pub struct AppInit {
     /// `--connect URI`; `None` tries the local daemon (system, then session).
     pub uri: Option<String>,
+    /// `--console NAME`: open this machine's console in a window once it is listed.
+    pub console: Option<String>,
 }
 
 #[derive(Debug)]
@@ -123,6 +126,8 @@ pub struct App {
     conn: Option<ConnectionHandle>,
     /// Console requests and console windows (src/ui/console).
     consoles: ConsoleHub,
+    /// `--console NAME` still to open (after the first list).
+    console_at_start: Option<String>,
     /// Bumped per connection attempt; events of older workers are dropped.
     generation: u64,
     /// URIs still to try when the current attempt fails (qemu:///session after system).
@@ -289,6 +294,7 @@ impl Component for App {
             store,
             conn: None,
             consoles,
+            console_at_start: init.console.clone(),
             generation: 0,
             fallbacks: Vec::new(),
             connected: false,

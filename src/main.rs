@@ -4,8 +4,9 @@ use gettextrs::{gettext, LocaleCategory};
 use kvm_manager::app::{App, AppInit};
 use kvm_manager::config;
 
-const USAGE: &str = "Usage: kvm-manager [--connect URI]\n\n\
+const USAGE: &str = "Usage: kvm-manager [--connect URI] [--console NAME]\n\n\
   -c, --connect URI   open this libvirt URI (e.g. qemu:///system, test:///default)\n\
+  --console NAME      open the console of machine NAME (name or UUID) in a window\n\
   -V, --version       print the version\n\
   -h, --help          print this help";
 
@@ -20,6 +21,10 @@ fn parse_args() -> Result<AppInit, String> {
             }
             s if s.starts_with("--connect=") => {
                 init.uri = Some(s["--connect=".len()..].to_string())
+            }
+            "--console" => {
+                let name = args.next().ok_or_else(|| format!("{arg} needs a machine name"))?;
+                init.console = Some(name);
             }
             "-V" | "--version" => {
                 println!("kvm-manager {}", config::VERSION);

@@ -61,6 +61,7 @@ impl App {
             Event::VmList(list) => {
                 self.store.replace_all(list);
                 self.after_store_change();
+                self.open_console_at_start();
                 // Once the rows are built and styled, hand back what that took briefly.
                 gtk::glib::timeout_add_local_once(
                     std::time::Duration::from_secs(2),
