@@ -4,8 +4,12 @@
 //! QEMU extended key events) into the shell on the guest's VGA console, whose output is
 //! read back on the serial log.
 //!
-//! GTK needs a display: without one the test starts its own `Xvfb -displayfd` (a child
-//! it kills again) before `gtk::init`. Only this test uses GTK in the live test binary.
+//! GTK and libvirt's event loop share GLib's default main context, which GTK must own
+//! from its first call on, before libvirt's event thread starts polling it. Earlier live
+//! tests have started that thread already, so the test runs in a fresh process of the
+//! same binary ([`CHILD_ENV`] set, only the child test): GTK first, then the worker. The
+//! parent gives the child a display: its own `Xvfb -displayfd` when there is none,
+//! killed once the child has ended (GDK exits when its X server goes away under it).
 
 use std::io::{BufRead, BufReader};
 use std::os::fd::OwnedFd;
@@ -22,6 +26,11 @@ use kvm_manager::ui::widgets::vnc_view::VncView;
 
 use crate::support::*;
 
+/// Set in the child process that runs the console test.
+pub const CHILD_ENV: &str = "KVMM_LIVE_CONSOLE_CHILD";
+/// The child's test name (in tests/live.rs).
+const CHILD_TEST: &str = "bd_vnc_console_child";
+
 /// An X server of our own, killed on drop.
 struct OwnX(Option<Child>);
 
@@ -34,37 +43,56 @@ impl Drop for OwnX {
     }
 }
 
-/// Initialise GTK, on a private Xvfb when there is no display.
-fn gtk_with_display() -> OwnX {
-    let mut own = OwnX(None);
-    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
-        // -displayfd 1: Xvfb picks a free display and writes its number on stdout.
-        let mut x = Process::new("Xvfb")
-            .args([
-                "-displayfd",
-                "1",
-                "-screen",
-                "0",
-                "1024x768x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb (package xvfb) for the VNC view");
-        let mut line = String::new();
-        BufReader::new(x.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("Xvfb's display number");
-        std::env::set_var("DISPLAY", format!(":{}", line.trim()));
-        own.0 = Some(x);
+/// The display for the child: the session's, else a private Xvfb.
+fn display() -> (String, OwnX) {
+    if let Ok(d) = std::env::var("DISPLAY") {
+        return (d, OwnX(None));
     }
-    std::env::set_var("GDK_BACKEND", "x11");
-    std::env::set_var("GSK_RENDERER", "cairo");
-    std::env::set_var("GTK_A11Y", "none");
-    gtk::init().expect("GTK on the display");
-    own
+    // -displayfd 1: Xvfb picks a free display and writes its number on stdout.
+    let args = [
+        "-displayfd",
+        "1",
+        "-screen",
+        "0",
+        "1024x768x24",
+        "-nolisten",
+        "tcp",
+    ];
+    let mut x = Process::new("Xvfb")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb (package xvfb) for the VNC view");
+    let mut line = String::new();
+    BufReader::new(x.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("Xvfb's display number");
+    (format!(":{}", line.trim()), OwnX(Some(x)))
+}
+
+/// The parent's side: run [`vnc_view_shows_the_guest_and_types_into_it`] in a fresh
+/// process of this test binary on a display, and pass its verdict on.
+pub fn vnc_view_in_a_child_process() {
+    ensure_running();
+    let (display, _x) = display();
+    let out = Process::new(std::env::current_exe().unwrap())
+        .args(["--exact", CHILD_TEST, "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, "1")
+        .env("DISPLAY", &display)
+        .env("GDK_BACKEND", "x11")
+        .env("GSK_RENDERER", "cairo")
+        .env("GTK_A11Y", "none")
+        .output()
+        .expect("run the console test's child");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("--- console child ---\n{text}--- end of console child ---");
+    assert!(out.status.success(), "the console test failed in its child");
+    assert!(text.contains("1 passed"), "the child ran no console test");
 }
 
 fn pump_until(what: &str, limit: Duration, done: impl Fn() -> bool) {
@@ -169,8 +197,9 @@ fn type_text(view: &VncView, text: &str) {
     }
 }
 
+/// The child's side (GTK initialised before anything starts libvirt's event thread).
 pub fn vnc_view_shows_the_guest_and_types_into_it() {
-    ensure_running();
+    gtk::init().expect("GTK on the parent's display");
     let live = Live::connect();
     let endpoint = open_endpoint(&live);
     assert_eq!(endpoint.protocol, Protocol::Vnc);
@@ -183,7 +212,6 @@ pub fn vnc_view_shows_the_guest_and_types_into_it() {
     assert_eq!(endpoint.fds.len(), 1);
     let fd: OwnedFd = endpoint.fds[0].take().expect("the socket");
 
-    let _x = gtk_with_display();
     let view = VncView::new();
     let opened = Instant::now();
     view.open_fd(fd);
