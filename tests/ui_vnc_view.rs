@@ -9,30 +9,25 @@
 //! desktop at init and by resize, a rectangle outside the framebuffer): each ends in a
 //! clear state without crashing and without a large allocation.
 
+mod gtk_support;
 mod rfb_support;
 
 use std::cell::RefCell;
 use std::os::fd::OwnedFd;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use gtk::glib;
 use gtk::prelude::*;
+use gtk_support::{open_fds, pump_for, pump_until, resident_bytes};
 use kvm_manager::ui::widgets::display::keymap::XtScancode;
+use kvm_manager::ui::widgets::display::Scaling;
 use kvm_manager::ui::widgets::display::{DisplayState, SendKey};
 use kvm_manager::ui::widgets::vnc_view::VncView;
 use rfb_support::{ClientMsg, Security, Server, ENC_DESKTOP_SIZE, ENC_EXT_KEY_EVENT};
 
 fn main() {
-    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
-        rerun_under_xvfb();
-    }
-    gtk::init().expect("GTK needs a display");
-    let filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    let cases: [(&str, fn()); 7] = [
+    gtk_support::init();
+    gtk_support::run(&[
         (
             "session_paints_types_and_closes",
             session_paints_types_and_closes,
@@ -49,60 +44,8 @@ fn main() {
         ("oversized_desktop_at_init", oversized_desktop_at_init),
         ("oversized_desktop_resize", oversized_desktop_resize),
         ("rect_outside_the_framebuffer", rect_outside_the_framebuffer),
-    ];
-    let mut ran = 0;
-    for (name, case) in cases {
-        if !filters.is_empty() && !filters.iter().any(|f| name.contains(f.as_str())) {
-            continue;
-        }
-        println!("test {name} ...");
-        case();
-        println!("test {name} ... ok");
-        ran += 1;
-    }
-    println!("\ntest result: ok. {ran} passed");
-}
-
-fn rerun_under_xvfb() -> ! {
-    use std::os::unix::process::CommandExt;
-    if std::env::var_os("KVMM_UNDER_XVFB").is_some() {
-        panic!("xvfb-run gave no display");
-    }
-    let exe = std::env::current_exe().unwrap();
-    let err = std::process::Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1024x768x24 -nolisten tcp"])
-        .arg(exe)
-        .args(std::env::args().skip(1))
-        .env("KVMM_UNDER_XVFB", "1")
-        .env("GDK_BACKEND", "x11")
-        .env("GSK_RENDERER", "cairo")
-        .exec();
-    panic!("no display, and xvfb-run (package xvfb) cannot run: {err}");
-}
-
-/// Run the main loop until `done` or 10 s; panics with `what` on timeout.
-fn pump_until(what: &str, done: impl Fn() -> bool) {
-    let ctx = glib::MainContext::default();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() {
-        if Instant::now() > deadline {
-            panic!("timed out waiting for {what}");
-        }
-        if !ctx.iteration(false) {
-            std::thread::sleep(Duration::from_millis(2));
-        }
-    }
-}
-
-/// Run the main loop for `span` whatever happens.
-fn pump_for(span: Duration) {
-    let end = Instant::now() + span;
-    let ctx = glib::MainContext::default();
-    while Instant::now() < end {
-        if !ctx.iteration(false) {
-            std::thread::sleep(Duration::from_millis(2));
-        }
-    }
+        ("guest_follows_the_view_size", guest_follows_the_view_size),
+    ]);
 }
 
 /// A view with every state it went through recorded.
@@ -112,16 +55,6 @@ fn view() -> (VncView, Rc<RefCell<Vec<DisplayState>>>) {
     let s = states.clone();
     view.connect_state_changed(move |_, st| s.borrow_mut().push(st.clone()));
     (view, states)
-}
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
-}
-
-fn resident_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
-    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
-    pages * 4096
 }
 
 fn ended_with_reason(view: &VncView) -> String {
@@ -428,4 +361,59 @@ fn rect_outside_the_framebuffer() {
         "nothing was painted from the bad rectangle"
     );
     server.script.join().unwrap();
+}
+
+fn guest_follows_the_view_size() {
+    let server = Server::spawn(|mut s| {
+        assert!(s.handshake(Security::None));
+        s.init(640, 480);
+        assert!(s.wait_for(|m| matches!(m, ClientMsg::UpdateRequest { .. })));
+        // Announcing ExtendedDesktopSize tells the client the server can resize.
+        s.update_header(2);
+        s.extended_desktop_size(640, 480);
+        s.raw_rect(0, 0, 16, 16, 0x0000_ff00);
+        let asked = s.wait_for(|m| matches!(m, ClientMsg::SetDesktopSize { .. }));
+        assert!(asked, "no SetDesktopSize");
+        let size = s
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .find_map(|m| match m {
+                ClientMsg::SetDesktopSize { width, height } => Some((*width, *height)),
+                _ => None,
+            })
+            .unwrap();
+        // Do as QEMU does: resize, then the new picture.
+        s.update_header(1);
+        s.extended_desktop_size(size.0, size.1);
+    });
+    let (view, _) = view();
+    view.set_scaling(Scaling::Fit);
+    let window = gtk::Window::builder()
+        .default_width(320)
+        .default_height(200)
+        .decorated(false)
+        .child(view.widget())
+        .build();
+    window.present();
+    view.set_resize_guest(true);
+    view.open_fd(OwnedFd::from(server.client));
+    pump_until("the guest at the view's size", || {
+        let (w, h) = (view.widget().width() as u32, view.widget().height() as u32);
+        view.state()
+            == DisplayState::Connected {
+                width: w,
+                height: h,
+            }
+            && w > 0
+    });
+    println!("  guest resized to {:?}", view.state());
+    assert_eq!(view.widget().frame_size().0, view.widget().width() as u32);
+    server.script.join().unwrap();
+    view.close();
+    pump_until("the close", || {
+        view.state() == DisplayState::Disconnected(None)
+    });
+    window.destroy();
 }

@@ -37,6 +37,11 @@ pub enum ClientMsg {
         keycode: u32,
     },
     CutText(usize),
+    /// SetDesktopSize (ExtendedDesktopSize): the size the client asks the guest for.
+    SetDesktopSize {
+        width: u16,
+        height: u16,
+    },
     Other(u8),
 }
 
@@ -64,6 +69,7 @@ pub enum Security {
 pub const ENC_RAW: i32 = 0;
 pub const ENC_DESKTOP_SIZE: i32 = -223;
 pub const ENC_EXT_KEY_EVENT: i32 = -258;
+pub const ENC_EXTENDED_DESKTOP_SIZE: i32 = -308;
 
 /// The one pixel format the server speaks: 32-bit little-endian xRGB.
 fn pixel_format() -> [u8; 16] {
@@ -194,6 +200,18 @@ impl Server {
         self.write(&pixels);
     }
 
+    /// An ExtendedDesktopSize rectangle: the desktop is `w` × `h`, one screen.
+    pub fn extended_desktop_size(&mut self, w: u16, h: u16) {
+        self.rect_header(0, 0, w, h, ENC_EXTENDED_DESKTOP_SIZE);
+        let mut msg = vec![1u8, 0, 0, 0];
+        msg.extend(0u32.to_be_bytes());
+        for v in [0u16, 0, w, h] {
+            msg.extend(v.to_be_bytes());
+        }
+        msg.extend(0u32.to_be_bytes());
+        self.write(&msg);
+    }
+
     /// Close both directions at once.
     pub fn hang_up(&self) {
         let _ = self.stream.shutdown(std::net::Shutdown::Both);
@@ -251,6 +269,17 @@ fn record(mut s: UnixStream, seen: Arc<Mutex<Vec<ClientMsg>>>) {
                     break;
                 }
                 ClientMsg::CutText(n)
+            }
+            251 => {
+                let Some(b) = read(7) else { break };
+                let screens = usize::from(b[5]);
+                if read(16 * screens).is_none() {
+                    break;
+                }
+                ClientMsg::SetDesktopSize {
+                    width: u16_at(&b, 1),
+                    height: u16_at(&b, 3),
+                }
             }
             255 => {
                 let Some(b) = read(11) else { break };
