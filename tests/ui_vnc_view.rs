@@ -12,9 +12,7 @@
 mod gtk_support;
 mod rfb_support;
 
-use std::cell::RefCell;
 use std::os::fd::OwnedFd;
-use std::rc::Rc;
 use std::time::Duration;
 
 use gtk::prelude::*;
@@ -22,8 +20,9 @@ use gtk_support::{open_fds, pump_for, pump_until, resident_bytes};
 use kvm_manager::ui::widgets::display::keymap::XtScancode;
 use kvm_manager::ui::widgets::display::Scaling;
 use kvm_manager::ui::widgets::display::{DisplayState, SendKey};
-use kvm_manager::ui::widgets::vnc_view::VncView;
-use rfb_support::{ClientMsg, Security, Server, ENC_DESKTOP_SIZE, ENC_EXT_KEY_EVENT};
+use rfb_support::{
+    ended_with_reason, view, ClientMsg, Security, Server, ENC_DESKTOP_SIZE, ENC_EXT_KEY_EVENT,
+};
 
 fn main() {
     gtk_support::init();
@@ -46,25 +45,6 @@ fn main() {
         ("rect_outside_the_framebuffer", rect_outside_the_framebuffer),
         ("guest_follows_the_view_size", guest_follows_the_view_size),
     ]);
-}
-
-/// A view with every state it went through recorded.
-fn view() -> (VncView, Rc<RefCell<Vec<DisplayState>>>) {
-    let view = VncView::new();
-    let states = Rc::new(RefCell::new(Vec::new()));
-    let s = states.clone();
-    view.connect_state_changed(move |_, st| s.borrow_mut().push(st.clone()));
-    (view, states)
-}
-
-fn ended_with_reason(view: &VncView) -> String {
-    match view.state() {
-        DisplayState::Disconnected(Some(reason)) => {
-            println!("  ended: {reason}");
-            reason
-        }
-        other => panic!("expected Disconnected(Some(_)), got {other:?}"),
-    }
 }
 
 fn session_paints_types_and_closes() {

@@ -1,13 +1,19 @@
 //! A scripted RFB 3.8 server for the VNC view's tests: it runs on a thread over one end
 //! of a socket pair, says what a test tells it to (including wrong and hostile things),
-//! and records what the client sends (key and pointer events, update requests).
+//! and records what the client sends (key and pointer events, update requests). Also the
+//! client side's helpers: a view recording its states, the reason it ended with.
 #![allow(dead_code)]
 
+use std::cell::RefCell;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use kvm_manager::ui::widgets::display::DisplayState;
+use kvm_manager::ui::widgets::vnc_view::VncView;
 
 /// A client → server message, as far as the tests care.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -295,5 +301,24 @@ fn record(mut s: UnixStream, seen: Arc<Mutex<Vec<ClientMsg>>>) {
             }
         };
         seen.lock().unwrap().push(msg);
+    }
+}
+
+/// A view with every state it went through recorded.
+pub fn view() -> (VncView, Rc<RefCell<Vec<DisplayState>>>) {
+    let view = VncView::new();
+    let states = Rc::new(RefCell::new(Vec::new()));
+    let s = states.clone();
+    view.connect_state_changed(move |_, st| s.borrow_mut().push(st.clone()));
+    (view, states)
+}
+
+pub fn ended_with_reason(view: &VncView) -> String {
+    match view.state() {
+        DisplayState::Disconnected(Some(reason)) => {
+            println!("  ended: {reason}");
+            reason
+        }
+        other => panic!("expected Disconnected(Some(_)), got {other:?}"),
     }
 }

@@ -25,6 +25,11 @@ pub(super) fn local_format() -> PixelFormat {
 /// come first. The pseudo-encodings ask for QEMU's extended key events, desktop resizes
 /// (plain and extended, the latter needed to resize the guest), the pointer mode
 /// (absolute or relative), the cursor shape and the end-of-update marker.
+///
+/// gvnc decodes a cursor rectangle whether it was asked for or not, and allocates its
+/// width × height unchecked: a hostile server announcing a 65535 × 65535 cursor makes
+/// GLib abort (an overflowed allocation size). Nothing outside gvnc can stop that; QEMU
+/// sends cursors of at most a few hundred pixels a side.
 pub(super) fn encodings(local: bool) -> Vec<i32> {
     use ConnectionEncoding as E;
     let mut pixel = vec![E::Zrle, E::Tight, E::Hextile, E::CopyRect, E::Raw];
