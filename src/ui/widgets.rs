@@ -10,4 +10,5 @@ pub mod info_group;
 pub mod perf_view;
 pub mod sparkline;
 pub mod vm_row;
+pub mod vnc_view;
 pub mod xml_editor;
