@@ -16,10 +16,11 @@
 //! Clipboard sharing and USB redirection are not here (a later issue).
 //!
 //! Submodules: [`session`] (the spice-client-glib session and its channels), [`ending`]
-//! (channel events to states), [`surface`] (the primary surface's checks and pixel
+//! (channel events to states), [`cursor`] (the guest's pointer shape), [`surface`] (the primary surface's checks and pixel
 //! formats), [`input`] (pointer and wheel to SPICE messages), `view` (the glue between
 //! them and the canvas).
 
+pub mod cursor;
 pub mod ending;
 pub mod input;
 pub mod session;
@@ -75,6 +76,8 @@ struct Inner {
     shadow: RefCell<Vec<u8>>,
     opened_at: Cell<Option<Instant>>,
     first_frame_at: Cell<Option<Instant>>,
+    /// The guest's pointer shape, shown in client mouse mode.
+    cursor: RefCell<cursor::GuestCursor>,
 }
 
 /// A SPICE console; clones share the same view.
@@ -108,6 +111,7 @@ impl SpiceView {
                 shadow: RefCell::default(),
                 opened_at: Cell::new(None),
                 first_frame_at: Cell::new(None),
+                cursor: RefCell::new(cursor::GuestCursor::Default),
             }),
         };
         view::connect_canvas(&view);

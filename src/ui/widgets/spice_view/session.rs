@@ -1,10 +1,12 @@
-//! One SPICE session over spice-client-glib: the main, display and inputs channels,
-//! opened by host and port or on sockets handed in (libvirt's `virDomainOpenGraphicsFD`,
-//! one connected socket per channel), turned into [`LinkEvent`]s for the view.
+//! One SPICE session over spice-client-glib: the main, display, inputs and cursor
+//! channels, opened by host and port or on sockets handed in (libvirt's
+//! `virDomainOpenGraphicsFD`, one connected socket per channel), turned into
+//! [`LinkEvent`]s for the view.
 //!
 //! spice-client-glib runs each channel as a coroutine on the GLib main context and emits
 //! its signals there, so nothing here blocks the UI. Audio, USB redirection and smartcards
-//! are switched off: their channels are never created and need no socket.
+//! are switched off (their channels are never created); other channels the server offers
+//! (ports, webdav, further monitors) are never connected, so they need no socket.
 //!
 //! Once the session ends (error, server gone, [`Link::close`]) every signal handler is
 //! disconnected first, so the view hears exactly one ending and nothing after it.
@@ -19,8 +21,9 @@ use spice::glib;
 use spice::glib::prelude::*;
 use spice::glib::SignalHandlerId;
 use spice::prelude::*;
-use spice::{ChannelEvent, DisplayChannel, InputsChannel, MainChannel};
+use spice::{ChannelEvent, CursorChannel, DisplayChannel, InputsChannel, MainChannel};
 
+use super::cursor::GuestCursor;
 use super::ending::ending;
 use spice_client_glib as spice;
 
@@ -55,6 +58,8 @@ pub enum LinkEvent {
     MouseMode { absolute: bool },
     /// The guest agent (spice-vdagent) connected or went away.
     Agent(bool),
+    /// The guest's pointer shape changed.
+    Cursor(GuestCursor),
 }
 
 /// The two channels a console cannot work without, each of display 0.
@@ -213,8 +218,9 @@ impl Shared {
         self.session.disconnect();
     }
 
+    /// A channel appeared (the main one from `open`, the others from the server's list):
+    /// watch and connect the ones the view uses, leave the rest unconnected.
     fn channel_new(self: &Rc<Self>, channel: &spice::Channel) {
-        let weak = Rc::downgrade(self);
         let essential = if let Some(main) = channel.downcast_ref::<MainChannel>() {
             self.watch_main(main);
             self.channels.borrow_mut().main = Some(main.clone());
@@ -222,34 +228,42 @@ impl Shared {
         } else if let Some(display) = channel.downcast_ref::<DisplayChannel>() {
             if display.channel_id() != 0 {
                 // Further monitors: not shown (one display per view).
-                false
-            } else {
-                self.watch_display(display);
-                self.channels.borrow_mut().display = Some(display.clone());
-                true
+                return;
             }
+            self.watch_display(display);
+            self.channels.borrow_mut().display = Some(display.clone());
+            true
         } else if let Some(inputs) = channel.downcast_ref::<InputsChannel>() {
             self.channels.borrow_mut().inputs = Some(inputs.clone());
             true
-        } else {
+        } else if let Some(cursor) = channel.downcast_ref::<CursorChannel>() {
+            self.watch_cursor(cursor);
             false
+        } else {
+            // Ports, webdav, further displays: not used, never connected.
+            return;
         };
-        let is_main = channel.is::<MainChannel>();
+        let weak = Rc::downgrade(self);
         let id = channel.connect_channel_event(move |channel, event| {
             if let Some(shared) = weak.upgrade() {
                 shared.channel_event(channel, event, essential);
             }
         });
         self.keep(channel.upcast_ref(), id);
-        if !is_main {
-            let weak = Rc::downgrade(self);
-            let id = channel.connect_open_fd(move |channel, _tls| {
-                if let Some(shared) = weak.upgrade() {
-                    shared.open_fd(channel, essential);
-                }
-            });
-            self.keep(channel.upcast_ref(), id);
+        if channel.is::<MainChannel>() {
+            // `Link::open` connects it.
+            return;
         }
+        let weak = Rc::downgrade(self);
+        let id = channel.connect_open_fd(move |channel, _tls| {
+            if let Some(shared) = weak.upgrade() {
+                shared.open_fd(channel, essential);
+            }
+        });
+        self.keep(channel.upcast_ref(), id);
+        // As spice-gtk's widget does: the application connects the channels it shows.
+        // In fd mode this asks for a socket (open-fd) before returning.
+        ChannelExt::connect(channel);
     }
 
     fn channel_destroyed(&self, channel: &spice::Channel) {
@@ -333,6 +347,27 @@ impl Shared {
             })
         });
         self.keep(main.upcast_ref(), id);
+    }
+
+    fn watch_cursor(self: &Rc<Self>, cursor: &CursorChannel) {
+        let weak = Rc::downgrade(self);
+        let id = cursor.connect_cursor_notify(move |cursor| {
+            let shape = cursor
+                .cursor()
+                .map_or(GuestCursor::Default, |s| GuestCursor::from_shape(&s));
+            with(&weak, |s| s.emit(LinkEvent::Cursor(shape)))
+        });
+        self.keep(cursor.upcast_ref(), id);
+        let weak = Rc::downgrade(self);
+        let id = cursor.connect_cursor_hide(move |_| {
+            with(&weak, |s| s.emit(LinkEvent::Cursor(GuestCursor::Hidden)))
+        });
+        self.keep(cursor.upcast_ref(), id);
+        let weak = Rc::downgrade(self);
+        let id = cursor.connect_cursor_reset(move |_| {
+            with(&weak, |s| s.emit(LinkEvent::Cursor(GuestCursor::Default)))
+        });
+        self.keep(cursor.upcast_ref(), id);
     }
 
     fn watch_display(self: &Rc<Self>, display: &DisplayChannel) {

@@ -1,13 +1,14 @@
 //! The glue between the SPICE session and the display canvas: session events paint the
 //! canvas and move the view's state; the canvas's keys, pointer and wheel go to the
-//! inputs channel; "resize guest" follows the canvas's size through the main channel.
+//! inputs channel; the guest's pointer shape becomes the canvas's cursor; "resize guest" follows the canvas's size through the main channel.
 
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use gtk::glib;
 use gtk::prelude::*;
+use gtk::{gdk, glib};
 
+use super::cursor::GuestCursor;
 use super::input;
 use super::session::LinkEvent;
 use super::surface::{Rect, Surface};
@@ -37,6 +38,11 @@ pub(super) fn on_event(view: &SpiceView, event: LinkEvent) {
             );
             inner.absolute.set(absolute);
             inner.pointer.borrow_mut().reset();
+            show_cursor(view);
+        }
+        LinkEvent::Cursor(shape) => {
+            inner.cursor.replace(shape);
+            show_cursor(view);
         }
         LinkEvent::Agent(connected) => {
             inner.agent.set(connected);
@@ -114,6 +120,38 @@ fn paint(view: &SpiceView, x: i32, y: i32, w: i32, h: i32) {
     );
     if inner.first_frame_at.get().is_none() {
         inner.first_frame_at.set(Some(Instant::now()));
+    }
+}
+
+/// The guest's pointer shape on the canvas in client mouse mode (where the local pointer
+/// is the guest's); in server mode the desktop's own pointer.
+fn show_cursor(view: &SpiceView) {
+    let inner = &view.inner;
+    let canvas = &inner.canvas;
+    if !inner.absolute.get() {
+        canvas.set_guest_cursor(None, 0, 0);
+        return;
+    }
+    let texture = |w: u32, h: u32, rgba: &[u8]| -> gdk::Texture {
+        gdk::MemoryTexture::new(
+            w as i32,
+            h as i32,
+            gdk::MemoryFormat::R8g8b8a8,
+            &glib::Bytes::from(rgba),
+            w as usize * 4,
+        )
+        .upcast()
+    };
+    match &*inner.cursor.borrow() {
+        GuestCursor::Default => canvas.set_guest_cursor(None, 0, 0),
+        GuestCursor::Hidden => canvas.set_guest_cursor(Some(&texture(1, 1, &[0; 4])), 0, 0),
+        GuestCursor::Image {
+            width,
+            height,
+            hot_x,
+            hot_y,
+            rgba,
+        } => canvas.set_guest_cursor(Some(&texture(*width, *height, rgba)), *hot_x, *hot_y),
     }
 }
 
