@@ -13,6 +13,8 @@
 //! an alert rule over the monitor in tests/live/alerts.rs (`bc_`, on the same guest);
 //! the VNC console in tests/live/console.rs (`bd_`, on the same guest; its GTK part runs
 //! in a child process, on a private Xvfb when there is no display).
+//! the SPICE console view on a transient SPICE guest in tests/live/spice.rs (`r_`, its
+//! GTK half in tests/live/spice_child.rs, run as a child process under xvfb-run).
 
 #[path = "live/alerts.rs"]
 mod alerts;
@@ -35,6 +37,10 @@ mod n_networks;
 mod n_storage;
 #[path = "live/portfwd.rs"]
 mod p_portfwd;
+#[path = "live/spice.rs"]
+mod spice;
+#[path = "live/spice_child.rs"]
+mod spice_child;
 #[path = "live/support.rs"]
 mod support;
 
@@ -497,6 +503,23 @@ fn q_cdrom_insert_and_eject() {
         return;
     }
     hotplug::cdrom_insert_and_eject();
+}
+
+/// The SPICE console view (tests/live/spice.rs): a transient SPICE guest shown through
+/// host/port and libvirt's sockets, with password prompts, typing and a clean end.
+#[test]
+fn r_spice_view_shows_frames() {
+    if !enabled("r_spice_view_shows_frames") {
+        return;
+    }
+    spice::spice_view_shows_frames();
+}
+
+#[test]
+#[ignore = "run under xvfb-run by r_spice_view_shows_frames"]
+fn zz_child_spice_view() {
+    assert_eq!(std::env::var("KVMM_SPICE_CHILD").as_deref(), Ok("1"));
+    spice_child::child();
 }
 
 /// An unprivileged user opening qemu:///system is refused with PermissionDenied and a
