@@ -108,6 +108,9 @@ impl App {
             // The wizard starts the new machine; the start's toast says the rest.
             Event::Created(r) => self.to_wizard(NewVmMsg::Created(r)),
             Event::Disk(e) => self.on_disk_event(e, sender),
+            // Text consoles: the Console tab is not wired yet; a session dropped here
+            // closes itself.
+            Event::Serial(_) => {}
             Event::Edited {
                 uuid,
                 name,

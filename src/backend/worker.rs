@@ -35,6 +35,7 @@ use super::metrics::sampler::Sampler;
 use super::metrics::{MetricsCommand, MetricsTick};
 use super::networks::{NetworkCommand, NetworkEvent};
 use super::portfwd::{PortForwardCommand, PortForwardEvent};
+use super::serial::{SerialCommand, SerialEvent};
 use super::storage::{StorageCommand, StorageEvent};
 use super::types::{HostInfo, LinkState, VmAction, VmDetails, VmSummary};
 use super::xml_define::XmlKind;
@@ -94,6 +95,9 @@ pub enum Command {
     /// live chart is on screen, the collection interval. No answer; the sampler sends
     /// [`Event::Metrics`] at the new pace.
     Metrics(MetricsCommand),
+    /// Serial ports and text consoles (src/backend/serial; handled in
+    /// `worker_serial.rs`): open one, answered with [`Event::Serial`].
+    Serial(SerialCommand),
 }
 
 /// What a worker tells the UI, through the sink closure given to [`ConnectionHandle::spawn`].
@@ -173,6 +177,8 @@ pub enum Event {
     /// One sampler tick (src/backend/metrics): every second while live, else once per
     /// collection interval.
     Metrics(MetricsTick),
+    /// The answer to [`Command::Serial`]: an open console session, or why not.
+    Serial(SerialEvent),
 }
 
 /// A closure run on the worker's connection (tests and diagnostics).
@@ -386,6 +392,7 @@ impl Worker {
                 Msg::Cmd(Command::Storage(cmd)) => self.storage(link, cmd),
                 Msg::Cmd(Command::Network(cmd)) => self.network(link, cmd),
                 Msg::Cmd(Command::PortForward(cmd)) => self.port_forward(link, cmd),
+                Msg::Cmd(Command::Serial(cmd)) => self.serial(link, cmd),
                 Msg::Cmd(Command::Metrics(cmd)) => {
                     self.metrics(cmd);
                     None
