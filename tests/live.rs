@@ -10,7 +10,8 @@
 //! guest's disk, which the clone tests expect at its original size).
 //! virtual networks in tests/live/networks.rs (module `n_networks`); the metrics sampler in
 //! tests/live/metrics.rs (run as `bb_`, right after the bulk stats, on the running guest);
-//! an alert rule over the monitor in tests/live/alerts.rs (`bc_`, on the same guest).
+//! an alert rule over the monitor in tests/live/alerts.rs (`bc_`, on the same guest); text
+//! consoles in tests/live/serial_console.rs (`bd_`..`bf_`, the last one stops the guest).
 
 #[path = "live/alerts.rs"]
 mod alerts;
@@ -31,6 +32,8 @@ mod n_networks;
 mod n_storage;
 #[path = "live/portfwd.rs"]
 mod p_portfwd;
+#[path = "live/serial_console.rs"]
+mod serial_console;
 #[path = "live/support.rs"]
 mod support;
 
@@ -159,6 +162,35 @@ fn bc_cpu_alert_fires_on_a_busy_guest_and_clears() {
         return;
     }
     alerts::cpu_rule_fires_on_a_busy_guest_and_clears();
+}
+
+/// A text console session (tests/live/serial_console.rs): a line typed into serial0
+/// reaches the guest's shell and its answer comes back; a burst arrives whole; close ends it.
+#[test]
+fn bd_serial_console_round_trip() {
+    if !enabled("bd_serial_console_round_trip") {
+        return;
+    }
+    serial_console::echo_round_trip();
+}
+
+/// A second client is refused as busy and can take the console over; a dropped session
+/// frees the console.
+#[test]
+fn be_serial_console_busy_and_take_over() {
+    if !enabled("be_serial_console_busy_and_take_over") {
+        return;
+    }
+    serial_console::busy_and_take_over();
+}
+
+/// The guest stops: the session ends by itself.
+#[test]
+fn bf_serial_console_ends_when_the_guest_stops() {
+    if !enabled("bf_serial_console_ends_when_the_guest_stops") {
+        return;
+    }
+    serial_console::ends_when_the_guest_stops();
 }
 
 /// Paused, the guest does not answer; resumed, it does.

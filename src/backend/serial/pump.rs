@@ -195,8 +195,8 @@ impl Shared {
                 n if n >= 0 => n as usize,
                 -2 => 0, // would block: WRITABLE will call again
                 _ => {
-                    let e = virt::error::Error::last_error();
-                    return self.end(s, EndReason::Error, Some(e.message().to_owned()));
+                    let (reason, detail) = SerialEnd::from_last_error();
+                    return self.end(s, reason, detail);
                 }
             };
             if sent < data.len() {
@@ -253,11 +253,11 @@ impl Shared {
                         return;
                     }
                 }
-                0 => return self.end(s, EndReason::Eof, None),
+                0 => return self.end(s, EndReason::Stopped, None),
                 -2 => return,
                 _ => {
-                    let e = virt::error::Error::last_error();
-                    return self.end(s, EndReason::Error, Some(e.message().to_owned()));
+                    let (reason, detail) = SerialEnd::from_last_error();
+                    return self.end(s, reason, detail);
                 }
             }
         }
@@ -307,7 +307,7 @@ impl Shared {
             self.flush(&mut s);
         }
         if events & FAILED != 0 && s.ending.is_none() {
-            self.end(&mut s, EndReason::Error, None);
+            self.end(&mut s, EndReason::Failed, None);
         }
         self.rearm(&mut s);
     }
@@ -332,7 +332,7 @@ impl Shared {
             }
         }
         if !s.torn_down {
-            let graceful = s.ending.as_ref().map(|e| e.reason) == Some(EndReason::Eof);
+            let graceful = s.ending.as_ref().map(|e| e.reason) == Some(EndReason::Stopped);
             s.torn_down = true;
             self.outbox().clear();
             self.teardown(graceful);
@@ -460,7 +460,7 @@ pub(super) fn start(stream: StreamRef) -> Result<Arc<Shared>, virt::error::Error
         {
             let mut s = shared.lock();
             s.torn_down = true;
-            s.ending = Some(SerialEnd::new(EndReason::Error, None));
+            s.ending = Some(SerialEnd::new(EndReason::Failed, None));
         }
         // SAFETY: the stream is open with no callback; the timer is ours.
         unsafe {

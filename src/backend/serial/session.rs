@@ -30,12 +30,15 @@ pub enum SerialOutput {
 pub enum EndReason {
     /// Closed by this app ([`SerialSession::close`], or every clone dropped).
     Closed,
-    /// The other side closed the console: the machine stopped, or another program took
-    /// the console over (libvirt does not say which; the machine's state does).
-    Eof,
-    /// The stream failed (connection lost, the daemon's error, or another program took
-    /// the console over).
-    Error,
+    /// The machine closed the console: it stopped (libvirt reports the end of the
+    /// stream when QEMU lets go of the pty).
+    Stopped,
+    /// The daemon ended the stream, as it does when another program opens the console
+    /// with "force" (`virsh console --force`, "Take over" in another window). Inferred
+    /// from libvirt's "stream had I/O failure"; a daemon-side I/O error reads the same.
+    TakenOver,
+    /// Any other failure of the stream (the connection was lost, the daemon's error).
+    Failed,
 }
 
 /// The end notice: why, and a sentence for the console view (translated).
@@ -49,16 +52,28 @@ impl SerialEnd {
     pub(super) fn new(reason: EndReason, detail: Option<String>) -> SerialEnd {
         let message = match (reason, detail) {
             (EndReason::Closed, _) => gettext("The console was closed."),
-            (EndReason::Eof, _) => gettext(
-                "The console was closed: the machine stopped, or another program took the console over.",
-            ),
-            (EndReason::Error, Some(detail)) => gettext_f(
+            (EndReason::Stopped, _) => gettext("The console closed: the machine stopped."),
+            (EndReason::TakenOver, _) => gettext("Another program took the console over."),
+            (EndReason::Failed, Some(detail)) => gettext_f(
                 "The console connection failed: {detail}",
                 &[("detail", &detail)],
             ),
-            (EndReason::Error, None) => gettext("The console connection failed."),
+            (EndReason::Failed, None) => gettext("The console connection failed."),
         };
         SerialEnd { reason, message }
+    }
+
+    /// The end a failed stream call means: libvirt's error from this thread.
+    pub(super) fn from_last_error() -> (EndReason, Option<String>) {
+        let e = virt::error::Error::last_error();
+        // The daemon's stream code reports any error or hang-up of the server side as
+        // VIR_ERR_RPC "stream had I/O failure"; a forced open by another client aborts
+        // our server-side stream, which is the usual cause while the machine runs.
+        let rpc = e.code().is(virt::error::ErrorNumber::Rpc);
+        if rpc && e.message().contains("stream had I/O failure") {
+            return (EndReason::TakenOver, None);
+        }
+        (EndReason::Failed, Some(e.message().to_owned()))
     }
 }
 
