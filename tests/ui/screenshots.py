@@ -14,6 +14,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
+import test_console as console_tests  # noqa: E402
 import test_create as create  # noqa: E402
 import test_machines as ui  # noqa: E402
 import test_monitoring as monitoring  # noqa: E402
@@ -110,6 +111,18 @@ def pages(app):
         app.find(name="Metric History")
         time.sleep(1)
 
+    def console(vm):
+        machines()
+        ui.open_details(app, ui.search(app, vm))
+        if vm == "web-uefi":
+            # A real VNC server where the fixture's display listens (see test_console).
+            SERVERS.append(console_tests.QemuVnc())
+        app.pointer_click(app.find("page tab", "Console"))
+        if vm == "web-uefi":
+            console_tests.display_of(app, vm)
+        else:
+            app.find(name="Machine Is Not Running")
+
     return [("dashboard", dashboard), ("machines", machines), ("details", details),
             ("details-xml", xml), ("force-off-dialog", force_off_dialog),
             ("welcome", welcome), ("templates", templates),
@@ -135,7 +148,9 @@ def pages(app):
             ("new-alert-rule-dialog", alert_rule_dialog),
             ("insights", lambda: (open_sidebar(app, "Insights"),
                                   app.find(name="Most CPU", timeout=20))),
-            ("preferences", preferences)]
+            ("preferences", preferences),
+            ("console", lambda: console("web-uefi")),
+            ("console-stopped", lambda: console("build-off"))]
 
 
 # Pages shown on another connection than the fixture: the welcome page appears when the
@@ -145,6 +160,10 @@ ONLY = [o for o in os.environ.get("KVMM_SHOTS", "").split(",") if o]
 URIS = {"welcome": "qemu:///system?socket=/nonexistent/libvirt-sock"}
 # Pages shown with three days of seeded history (examples/seed_history).
 SEEDED = ("dashboard", "performance", "alerts", "insights", "preferences")
+
+
+# Servers a page started (the console's VNC server), stopped after its screenshot.
+SERVERS = []
 
 
 def seeded():
@@ -185,6 +204,8 @@ def main():
                           f"{str(e).splitlines()[0]}", flush=True)
                 finally:
                     app.quit()
+                    while SERVERS:
+                        SERVERS.pop().stop()
     print(f"\n{len(taken)} screenshots in {os.path.relpath(OUT, lib.REPO)}/, "
           f"{len(missed)} pages not reached")
     return 0 if taken else 1

@@ -155,7 +155,9 @@ impl Inner {
             screen.set_scaling(state.scaling);
             screen.set_resize_guest(state.resize_guest);
         }
-        screen.set_password(endpoint.password.clone());
+        // A password typed after a refusal wins over the one in the XML.
+        let typed = self.state.borrow_mut().typed_password.take();
+        screen.set_password(typed.or_else(|| endpoint.password.clone()));
         self.pages.set_display(&screen.widget(), &self.vm_name());
         self.state.borrow_mut().current = Current::Screen(screen.clone());
         let fds: Vec<OwnedFd> = endpoint.fds.iter().filter_map(|f| f.take()).collect();
@@ -229,10 +231,22 @@ impl Inner {
     }
 
     /// Submit the credentials typed on the password page.
-    pub(super) fn submit_credentials(&self, username: Option<&str>, password: &str) {
-        if let Current::Screen(screen) = &self.state.borrow().current {
-            screen.provide_credentials(username, password);
+    /// The server is still asking: answer it. After a refusal the server has hung up, so
+    /// connect again with what was typed.
+    pub(super) fn submit_credentials(self: &Rc<Self>, username: Option<&str>, password: &str) {
+        let asking = self.screen().filter(|s| {
+            matches!(s.state(), DisplayState::AuthRequired { .. })
+        });
+        match asking {
+            Some(screen) => {
+                screen.provide_credentials(username, password);
+                self.pages.show_connecting(&gettext("Signing in…"));
+            }
+            None => {
+                self.disconnect();
+                self.state.borrow_mut().typed_password = Some(password.to_owned());
+                self.connect_if_active();
+            }
         }
-        self.pages.show_connecting(&gettext("Signing in…"));
     }
 }

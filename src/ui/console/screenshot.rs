@@ -32,8 +32,8 @@ impl Inner {
             Some(&gettext("Save Screenshot")),
             parent.as_ref(),
             gtk::FileChooserAction::Save,
-            Some(&gettext("_Save")),
-            Some(&gettext("_Cancel")),
+            Some(&gettext("Save")),
+            Some(&gettext("Cancel")),
         );
         if let Ok(now) = glib::DateTime::now_local() {
             chooser.set_current_name(&suggested_name(&self.vm_name(), &now));

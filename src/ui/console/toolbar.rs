@@ -22,6 +22,8 @@ pub(super) struct Toolbar {
     /// Set while the picker is filled from code (its notify is not a person's choice).
     filling: Rc<Cell<bool>>,
     group: gio::SimpleActionGroup,
+    /// A menu button has no action of its own: its sensitivity follows the display.
+    send_key: gtk::MenuButton,
 }
 
 /// Actions that need a connected display.
@@ -149,7 +151,7 @@ impl Toolbar {
 
         let names = gtk::StringList::new(&[]);
         let picker = gtk::DropDown::builder().model(&names).build();
-        a11y::name_dropdown(&picker, &gettext("Console"));
+        a11y::name_dropdown(&picker, &gettext("Select Console"));
         let filling = Rc::new(Cell::new(false));
         {
             let filling = filling.clone();
@@ -203,6 +205,7 @@ impl Toolbar {
             names,
             filling,
             group,
+            send_key,
         }
     }
 
@@ -228,6 +231,7 @@ impl Toolbar {
         for name in DISPLAY_ACTIONS {
             self.enable(name, display_connected);
         }
+        self.send_key.set_sensitive(display_connected);
         for name in RUNNING_ACTIONS {
             self.enable(name, running);
         }

@@ -40,6 +40,8 @@ pub(super) struct State {
     pub(super) resize_guest: bool,
     /// The next text-console open takes the console over from another client.
     pub(super) force: bool,
+    /// The password typed after a refusal, for the next connection.
+    pub(super) typed_password: Option<String>,
     pub(super) chooser: Option<gtk::FileChooserNative>,
 }
 
@@ -85,6 +87,7 @@ impl ConsoleView {
                     scaling: Scaling::Fit,
                     resize_guest: false,
                     force: false,
+                    typed_password: None,
                     chooser: None,
                 }),
             }
