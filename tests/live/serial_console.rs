@@ -231,6 +231,13 @@ pub fn busy_and_take_over() {
     round_trip(&third, &mut third_out);
     drop(third);
     third_out.end(EVENT);
+    // Dropped before anyone took its output: freed all the same.
+    drop(reopen_when_free(&live));
+    let fifth = reopen_when_free(&live);
+    let mut fifth_out = Output::of(&fifth);
+    round_trip(&fifth, &mut fifth_out);
+    fifth.close();
+    assert_eq!(fifth_out.end(EVENT).reason, EndReason::Closed);
     // The guest's shell is still reachable the tests' own way.
     assert!(Shell::open_current()
         .try_run("echo back", Duration::from_secs(10))
