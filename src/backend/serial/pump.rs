@@ -359,7 +359,7 @@ impl Shared {
             let graceful = s.ending.as_ref().map(|e| e.reason) == Some(EndReason::Stopped);
             s.torn_down = true;
             self.outbox().clear();
-            self.teardown(graceful);
+            self.stream.teardown(graceful);
             // Output nobody took: let the sends below fail instead of waiting.
             drop(self.take_output());
         }
@@ -380,33 +380,5 @@ impl Shared {
             let _ = self.tx.try_send(SerialOutput::Ended(end));
         }
         true
-    }
-
-    /// Stop the stream callback and end the stream. Event-loop thread only
-    /// (`virStreamFinish`/`virStreamAbort` wait for the daemon; no other thread waits
-    /// for the state lock meanwhile).
-    fn teardown(&self, graceful: bool) {
-        let st = self.stream.ptr();
-        // SAFETY: the callback was registered at open and is removed only here; after
-        // this no stream callback runs, so its borrowed pointer to `self` is released.
-        unsafe {
-            if sys::virStreamEventRemoveCallback(st) < 0 {
-                log::debug!(
-                    "virStreamEventRemoveCallback: {}",
-                    virt::error::Error::last_error()
-                );
-            }
-            let rc = if graceful {
-                sys::virStreamFinish(st)
-            } else {
-                sys::virStreamAbort(st)
-            };
-            if rc < 0 {
-                log::debug!(
-                    "ending the console stream: {}",
-                    virt::error::Error::last_error()
-                );
-            }
-        }
     }
 }

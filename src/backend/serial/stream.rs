@@ -35,6 +35,32 @@ impl StreamRef {
     pub(super) fn ptr(&self) -> sys::virStreamPtr {
         self.0
     }
+
+    /// Stop the stream callback and end the stream (`virStreamFinish` after the end of
+    /// the stream, else `virStreamAbort`). Event-loop thread only, once: both calls wait
+    /// for the daemon, and no other thread waits for the session's state meanwhile.
+    pub(super) fn teardown(&self, graceful: bool) {
+        let st = self.0;
+        // SAFETY: the callback was registered at start and is removed only here; after
+        // this no stream callback runs, so its borrowed pointer to `Shared` is released.
+        unsafe {
+            if sys::virStreamEventRemoveCallback(st) < 0 {
+                log::debug!(
+                    "virStreamEventRemoveCallback: {}",
+                    virt::error::Error::last_error()
+                );
+            }
+            let rc = if graceful {
+                sys::virStreamFinish(st)
+            } else {
+                sys::virStreamAbort(st)
+            };
+            if rc < 0 {
+                let e = virt::error::Error::last_error();
+                log::debug!("ending the console stream: {e}");
+            }
+        }
+    }
 }
 
 impl Drop for StreamRef {
