@@ -375,7 +375,8 @@ def test_console_types_into_the_guest_reboots_it_and_saves_a_screenshot():
 
     # The serial console: pick it, type a line, the guest answers on ttyS0.
     app.pointer_click(app.find(name="Select Console"))
-    app.pointer_click(app.find(name="Serial port 1", showing_only=False))
+    app.find(name="Serial port 1", showing_only=False)
+    app.key("Down", "Return")
     terminal = app.find(name=f"Serial port 1 of “{DOMAIN}”", timeout=20)
     app.pointer_click(terminal)
     lib.run(["xdotool", "type", "--delay", "40", "--", "echo KVMM-SER-UI-$((1+1))"])
