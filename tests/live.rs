@@ -194,6 +194,8 @@ fn bd_vnc_console_child() {
         return;
     }
     console::vnc_view_shows_the_guest_and_types_into_it();
+}
+
 /// A text console session (tests/live/serial_console.rs): a line typed into serial0
 /// reaches the guest's shell and its answer comes back; a burst arrives whole; close ends it.
 #[test]
