@@ -41,6 +41,10 @@
 //!
 //! Monitoring: [`metrics`] (rates from the bulk stats; its `sampler` thread per worker
 //! sends `Event::Metrics` ticks, paced by `Command::Metrics`, handled in `worker_metrics`).
+//!
+//! Thumbnails: [`screenshot`] (a running machine's screen through `virDomainScreenshot`,
+//! decoded and scaled down), taken on a thread of its own by `worker_screenshot`
+//! (`Command::Screenshot` / `Event::Screenshot`).
 
 pub mod boot;
 mod callbacks;
@@ -64,6 +68,7 @@ pub mod osinfo;
 pub mod portfwd;
 mod reconnect;
 pub mod resources;
+pub mod screenshot;
 pub mod snapshot;
 pub mod stats;
 pub mod storage;
@@ -76,6 +81,7 @@ mod worker_manage;
 mod worker_metrics;
 mod worker_networks;
 mod worker_portfwd;
+mod worker_screenshot;
 mod worker_storage;
 pub mod xml;
 pub mod xml_check;

@@ -35,8 +35,10 @@ use super::metrics::sampler::Sampler;
 use super::metrics::{MetricsCommand, MetricsTick};
 use super::networks::{NetworkCommand, NetworkEvent};
 use super::portfwd::{PortForwardCommand, PortForwardEvent};
+use super::screenshot::{ScreenshotCommand, ScreenshotEvent};
 use super::storage::{StorageCommand, StorageEvent};
 use super::types::{HostInfo, LinkState, VmAction, VmDetails, VmSummary};
+use super::worker_screenshot::Shooter;
 use super::xml_define::XmlKind;
 use super::{details, event_loop, host, reconnect, summary};
 
@@ -94,6 +96,9 @@ pub enum Command {
     /// live chart is on screen, the collection interval. No answer; the sampler sends
     /// [`Event::Metrics`] at the new pace.
     Metrics(MetricsCommand),
+    /// Thumbnails of running machines (src/backend/screenshot; handled in
+    /// `worker_screenshot.rs` on a thread of its own), answered with [`Event::Screenshot`]s.
+    Screenshot(ScreenshotCommand),
 }
 
 /// What a worker tells the UI, through the sink closure given to [`ConnectionHandle::spawn`].
@@ -173,6 +178,8 @@ pub enum Event {
     /// One sampler tick (src/backend/metrics): every second while live, else once per
     /// collection interval.
     Metrics(MetricsTick),
+    /// The answers to [`Command::Screenshot`], one per machine.
+    Screenshot(ScreenshotEvent),
 }
 
 /// A closure run on the worker's connection (tests and diagnostics).
@@ -232,6 +239,7 @@ impl ConnectionHandle {
             names: HashMap::new(),
             sent: HashMap::new(),
             sampler: Sampler::new(),
+            shooter: Shooter::default(),
         };
         let spawned = thread::Builder::new()
             .name(format!("libvirt {uri}"))
@@ -308,6 +316,8 @@ pub(super) struct Worker {
     sent: HashMap<String, u64>,
     /// The metrics sampler thread's controls (ends when the worker is dropped).
     pub(super) sampler: Sampler,
+    /// The thumbnails thread's controls (ends when the worker is dropped).
+    pub(super) shooter: Shooter,
 }
 
 impl Worker {
@@ -388,6 +398,10 @@ impl Worker {
                 Msg::Cmd(Command::PortForward(cmd)) => self.port_forward(link, cmd),
                 Msg::Cmd(Command::Metrics(cmd)) => {
                     self.metrics(cmd);
+                    None
+                }
+                Msg::Cmd(Command::Screenshot(cmd)) => {
+                    self.screenshot(link, cmd);
                     None
                 }
                 Msg::Notice(Notice::Lifecycle {

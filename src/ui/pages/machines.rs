@@ -29,6 +29,8 @@ pub enum MachinesMsg {
     CountChanged,
     Activated(u32),
     Folded(bool),
+    /// A thumbnail (or why there is none) from the worker.
+    Screenshot(crate::backend::screenshot::ScreenshotEvent),
 }
 
 #[derive(Debug)]
@@ -435,6 +437,7 @@ impl Component for MachinesPage {
             }
             MachinesMsg::Folded(folded) => self.back.set_visible(folded),
             MachinesMsg::CountChanged => {}
+            MachinesMsg::Screenshot(_) => {}
         }
         self.update_empty_state();
     }
