@@ -172,6 +172,7 @@ impl Component for App {
                     MachinesOutput::Action(uuid, action) => AppMsg::RequestAction(uuid, action),
                     MachinesOutput::ShowSidebar => AppMsg::ShowSidebar,
                     MachinesOutput::Delete(uuid) => AppMsg::DeleteVm(uuid),
+                    MachinesOutput::Send(cmd) => AppMsg::Send(cmd),
                 });
         let details = VmDetailsPage::builder()
             .launch(monitoring.vm.clone())

@@ -9,5 +9,6 @@ pub mod host_page;
 pub mod info_group;
 pub mod perf_view;
 pub mod sparkline;
+pub mod vm_card;
 pub mod vm_row;
 pub mod xml_editor;
