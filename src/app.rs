@@ -180,6 +180,7 @@ impl Component for App {
                     MachinesOutput::Action(uuid, action) => AppMsg::RequestAction(uuid, action),
                     MachinesOutput::ShowSidebar => AppMsg::ShowSidebar,
                     MachinesOutput::Delete(uuid) => AppMsg::DeleteVm(uuid),
+                    MachinesOutput::Send(cmd) => AppMsg::Send(cmd),
                 });
         let consoles = {
             let start = sender.input_sender().clone();

@@ -48,6 +48,9 @@
 //! Text consoles: [`serial`] (a domain's serial ports and virtio consoles from its XML;
 //! `Command::Serial` opens one as a [`serial::SerialSession`] whose stream runs on the
 //! libvirt event-loop thread; handled in `worker_serial`).
+//! Thumbnails: [`screenshot`] (a running machine's screen through `virDomainScreenshot`,
+//! decoded and scaled down), taken on a thread of its own by `worker_screenshot`
+//! (`Command::Screenshot` / `Event::Screenshot`).
 
 pub mod boot;
 mod callbacks;
@@ -73,6 +76,7 @@ pub mod portfwd;
 mod reconnect;
 pub mod resources;
 pub mod serial;
+pub mod screenshot;
 pub mod snapshot;
 pub mod stats;
 pub mod storage;
@@ -87,6 +91,7 @@ mod worker_metrics;
 mod worker_networks;
 mod worker_portfwd;
 mod worker_serial;
+mod worker_screenshot;
 mod worker_storage;
 pub mod xml;
 pub mod xml_check;

@@ -55,6 +55,11 @@ def pages(app):
     def dashboard():
         open_sidebar(app, "Dashboard")
 
+    def machines_grid():
+        machines()
+        app.click(app.find("push button", "Grid view"))
+        app.find(name=ui.re.compile("^Screen of \u201c"), timeout=15)
+
     def xml():
         details()
         app.pointer_click(app.find("page tab", "XML"))
@@ -124,6 +129,8 @@ def pages(app):
             app.find(name="Machine Is Not Running")
 
     return [("dashboard", dashboard), ("machines", machines), ("details", details),
+    return [("dashboard", dashboard), ("machines", machines), ("machines-grid", machines_grid),
+            ("details", details),
             ("details-xml", xml), ("force-off-dialog", force_off_dialog),
             ("welcome", welcome), ("templates", templates),
             ("new-vm-source", lambda: new_vm(0)), ("new-vm-os", lambda: new_vm(1)),
@@ -183,6 +190,9 @@ def main():
                 if ONLY and not any(name.startswith(o) for o in ONLY):
                     continue
                 env = {"ADW_DEBUG_COLOR_SCHEME": value}
+                if name == "machines-grid":
+                    # Its choice of view must not reach the later pages' apps.
+                    env["GSETTINGS_BACKEND"] = "memory"
                 if name.split("-")[0] in SEEDED:
                     env["XDG_DATA_HOME"] = seeded()
                 app = lib.App(uri=URIS.get(name, ui.uri()), env=env)
