@@ -39,12 +39,12 @@ mod n_networks;
 mod n_storage;
 #[path = "live/portfwd.rs"]
 mod p_portfwd;
+#[path = "live/serial_console.rs"]
+mod serial_console;
 #[path = "live/spice.rs"]
 mod spice;
 #[path = "live/spice_child.rs"]
 mod spice_child;
-#[path = "live/serial_console.rs"]
-mod serial_console;
 #[path = "live/support.rs"]
 mod support;
 

@@ -118,7 +118,8 @@ impl Inner {
             self.pages.show_stopped(&self.vm_name());
         } else {
             let busy = err.kind == ErrorKind::Busy;
-            self.pages.show_lost(&format!("{}\n{}", err.message, err.hint), busy);
+            self.pages
+                .show_lost(&format!("{}\n{}", err.message, err.hint), busy);
         }
         self.update_toolbar();
     }
@@ -234,9 +235,9 @@ impl Inner {
     /// The server is still asking: answer it. After a refusal the server has hung up, so
     /// connect again with what was typed.
     pub(super) fn submit_credentials(self: &Rc<Self>, username: Option<&str>, password: &str) {
-        let asking = self.screen().filter(|s| {
-            matches!(s.state(), DisplayState::AuthRequired { .. })
-        });
+        let asking = self
+            .screen()
+            .filter(|s| matches!(s.state(), DisplayState::AuthRequired { .. }));
         match asking {
             Some(screen) => {
                 screen.provide_credentials(username, password);

@@ -124,8 +124,14 @@ fn send_key_menu() -> gio::Menu {
 fn options_menu(windowed: bool) -> gio::Menu {
     let menu = gio::Menu::new();
     let scale = gio::Menu::new();
-    scale.append(Some(&gettext("Fit to Window")), Some("console.scaling::fit"));
-    scale.append(Some(&gettext("Original Size")), Some("console.scaling::native"));
+    scale.append(
+        Some(&gettext("Fit to Window")),
+        Some("console.scaling::fit"),
+    );
+    scale.append(
+        Some(&gettext("Original Size")),
+        Some("console.scaling::native"),
+    );
     scale.append(
         Some(&gettext("Resize Guest with Window")),
         Some("console.resize-guest"),
@@ -133,7 +139,10 @@ fn options_menu(windowed: bool) -> gio::Menu {
     menu.append_section(None, &scale);
     let open = gio::Menu::new();
     if !windowed {
-        open.append(Some(&gettext("Open in New Window")), Some("console.new-window"));
+        open.append(
+            Some(&gettext("Open in New Window")),
+            Some("console.new-window"),
+        );
     }
     open.append(
         Some(&gettext("Open in External Viewer")),
@@ -186,7 +195,10 @@ impl Toolbar {
             .build();
         a11y::name_icon_widget(&options, &gettext("Console Options"));
 
-        let bar = gtk::Box::builder().spacing(6).css_classes(["toolbar"]).build();
+        let bar = gtk::Box::builder()
+            .spacing(6)
+            .css_classes(["toolbar"])
+            .build();
         bar.append(&picker);
         let spacer = gtk::Box::builder().hexpand(true).build();
         bar.append(&spacer);

@@ -285,10 +285,8 @@ impl Inner {
     pub(super) fn send_key(&self, key: SendKey) {
         if let Some(screen) = self.screen() {
             screen.send_key(key);
-            self.hub.toast(
-                &gettext_f("Sent {keys}", &[("keys", &key.label())]),
-                false,
-            );
+            self.hub
+                .toast(&gettext_f("Sent {keys}", &[("keys", &key.label())]), false);
         }
     }
 
