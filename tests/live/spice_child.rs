@@ -6,7 +6,8 @@
 //! In order: a closed port (Disconnected with a reason); host/port without a password
 //! (AuthRequired), a wrong one (AuthFailed), the right one (Connected, frames, a picture
 //! that is not blank); a shell command typed through the view's key path on the guest's
-//! VGA console, answered on its serial log; sockets from `virDomainOpenGraphicsFD` with
+//! VGA console, answered on its serial log and shown on screen; Send Key (Ctrl+Alt+F2 to
+//! another virtual terminal and Ctrl+Alt+F1 back); sockets from `virDomainOpenGraphicsFD` with
 //! the password and with SKIPAUTH (Connected, frames); too few sockets (Disconnected with
 //! a reason); the guest destroyed under the view (Disconnected(None)).
 
@@ -19,7 +20,7 @@ use std::time::{Duration, Instant};
 use gtk::glib;
 use gtk::prelude::*;
 use kvm_manager::ui::widgets::display::keymap::xt_from_evdev;
-use kvm_manager::ui::widgets::display::DisplayState;
+use kvm_manager::ui::widgets::display::{DisplayState, SendKey};
 use kvm_manager::ui::widgets::spice_view::{SpiceView, SOCKETS_NEEDED};
 use virt::connect::Connect;
 
@@ -287,6 +288,25 @@ pub fn child() {
         let _ = std::fs::create_dir_all("build/live");
         let _ = t.save_to_png("build/live/spice-console.png");
     }
+
+    // Send Key: Ctrl+Alt+F2 switches the guest to tty2, Ctrl+Alt+F1 back. The kernel only
+    // switches to a terminal that exists: opening /dev/tty2 makes it.
+    type_text(&view, "echo vt2 >/dev/tty2\n");
+    pump_for(Duration::from_secs(1));
+    let tty1 = pixels(&view);
+    view.send_key(SendKey::CtrlAltF(2));
+    let gone = pump_until(&view, "tty2 on screen", Duration::from_secs(10), || {
+        let n = changed_pixels(&tty1, &pixels(&view));
+        (n > 1000).then_some(n)
+    });
+    view.send_key(SendKey::CtrlAltF(1));
+    pump_until(
+        &view,
+        "tty1 back on screen",
+        Duration::from_secs(10),
+        || (changed_pixels(&tty1, &pixels(&view)) < 50).then_some(()),
+    );
+    println!("Ctrl+Alt+F2 changed {gone} pixels, Ctrl+Alt+F1 brought tty1 back");
 
     // Sockets from libvirt, the password from before.
     view.close();
