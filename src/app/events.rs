@@ -158,6 +158,8 @@ impl App {
             }
             Event::PortForward(e) => self.networks.emit(NetworksMsg::PortForward(e)),
             Event::Metrics(tick) => self.on_metrics(tick),
+            // The console page (the lead's) takes these; until then nothing asks.
+            Event::Graphics(_) => {}
         }
     }
 

@@ -11,4 +11,5 @@ pub mod perf_view;
 pub mod sparkline;
 pub mod spice_view;
 pub mod vm_row;
+pub mod vnc_view;
 pub mod xml_editor;

@@ -27,6 +27,7 @@ type KeyFn = Rc<dyn Fn(XtScancode, u32, bool)>;
 type PointerFn = Rc<dyn Fn(u32, u32, u32)>;
 type ScrollFn = Rc<dyn Fn(f64, f64)>;
 type GrabFn = Rc<dyn Fn(bool)>;
+type ResizeFn = Rc<dyn Fn(u32, u32)>;
 
 mod imp {
     use super::*;
@@ -43,6 +44,9 @@ mod imp {
         pub(super) on_pointer: RefCell<Vec<PointerFn>>,
         pub(super) on_scroll: RefCell<Vec<ScrollFn>>,
         pub(super) on_grab: RefCell<Vec<GrabFn>>,
+        pub(super) on_resize: RefCell<Vec<ResizeFn>>,
+        /// The last allocated size, so resize handlers run on changes only.
+        pub(super) allocated: Cell<(i32, i32)>,
         pub(super) input: RefCell<input::InputState>,
     }
 
@@ -79,6 +83,16 @@ mod imp {
             match self.scaling.get() {
                 Scaling::Native => (len, len, -1, -1),
                 Scaling::Fit => (0, len, -1, -1),
+            }
+        }
+
+        fn size_allocate(&self, width: i32, height: i32, baseline: i32) {
+            self.parent_size_allocate(width, height, baseline);
+            if self.allocated.replace((width, height)) != (width, height) {
+                let handlers = self.on_resize.borrow().clone();
+                for f in handlers {
+                    f(width.max(0) as u32, height.max(0) as u32);
+                }
             }
         }
 
@@ -285,6 +299,11 @@ impl DisplayCanvas {
     /// release the keyboard".
     pub fn connect_grab_changed(&self, f: impl Fn(bool) + 'static) {
         self.imp().on_grab.borrow_mut().push(Rc::new(f));
+    }
+
+    /// The canvas got a new size (logical pixels): a guest resize may follow it.
+    pub fn connect_resized(&self, f: impl Fn(u32, u32) + 'static) {
+        self.imp().on_resize.borrow_mut().push(Rc::new(f));
     }
 
     /// Whether the canvas holds the keyboard grab now.
