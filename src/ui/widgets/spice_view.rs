@@ -6,8 +6,8 @@
 //! port or on sockets from libvirt (`virDomainOpenGraphicsFD`, one per channel), follow
 //! [`DisplayState`], send key combinations, take a screenshot, scale.
 //!
-//! States: `Connecting` from an open; `Connected` once display 0 has a primary surface
-//! (again after each mode change); `AuthRequired` when the server wants a password and
+//! States: `Connecting` from an open; `Connected` once display 0 has a primary surface and
+//! the inputs channel is open (again after each mode change); `AuthRequired` when the server wants a password and
 //! none was given, `AuthFailed` when it refused the one given; `Disconnected(None)` when
 //! the server closed the session in order (e.g. the guest shut off), `Disconnected(Some)`
 //! with a sentence on errors and on a screen the canvas cannot show, and
@@ -74,6 +74,10 @@ struct Inner {
     shadow: RefCell<Vec<u8>>,
     /// Updates painted since the last open.
     frames: Cell<u64>,
+    /// Display 0's primary surface, once there is one.
+    surface_size: Cell<Option<(u32, u32)>>,
+    /// The inputs channel is open.
+    inputs_ready: Cell<bool>,
     opened_at: Cell<Option<Instant>>,
     first_frame_at: Cell<Option<Instant>>,
     /// The guest's pointer shape, shown in client mouse mode.
@@ -109,6 +113,8 @@ impl SpiceView {
                 resize_guest: Cell::new(false),
                 shadow: RefCell::default(),
                 frames: Cell::new(0),
+                surface_size: Cell::new(None),
+                inputs_ready: Cell::new(false),
                 opened_at: Cell::new(None),
                 first_frame_at: Cell::new(None),
                 cursor: RefCell::new(cursor::GuestCursor::Default),
@@ -264,6 +270,8 @@ impl SpiceView {
         self.inner.absolute.set(false);
         self.inner.agent.set(false);
         self.inner.frames.set(0);
+        self.inner.surface_size.set(None);
+        self.inner.inputs_ready.set(false);
         self.inner.opened_at.set(Some(Instant::now()));
         self.inner.first_frame_at.set(None);
         self.set_state(DisplayState::Connecting);

@@ -60,6 +60,9 @@ pub enum LinkEvent {
     Agent(bool),
     /// The guest's pointer shape changed.
     Cursor(GuestCursor),
+    /// The inputs channel is open: keys and pointer reach the guest from now on (the
+    /// library drops them silently before).
+    InputsReady,
 }
 
 /// The two channels a console cannot work without, each of display 0.
@@ -318,6 +321,8 @@ impl Shared {
             if let Some(main) = channel.downcast_ref::<MainChannel>() {
                 // Absolute pointer where the guest allows it (tablet or agent).
                 main.request_mouse_mode(spice::MouseMode::CLIENT.bits());
+            } else if channel.is::<InputsChannel>() {
+                self.emit(LinkEvent::InputsReady);
             }
             return;
         }

@@ -25,7 +25,11 @@ pub(super) fn on_event(view: &SpiceView, event: LinkEvent) {
             view.set_state(state);
         }
         LinkEvent::PrimaryCreated => primary_created(view),
-        LinkEvent::PrimaryDestroyed => {}
+        LinkEvent::PrimaryDestroyed => inner.surface_size.set(None),
+        LinkEvent::InputsReady => {
+            inner.inputs_ready.set(true);
+            maybe_connected(view);
+        }
         LinkEvent::Invalidate { x, y, w, h } => paint(view, x, y, w, h),
         LinkEvent::MouseMode { absolute } => {
             log::debug!(
@@ -79,9 +83,19 @@ fn primary_created(view: &SpiceView) {
         return fail(view, reason);
     }
     view.inner.shadow.borrow_mut().clear();
-    view.set_state(DisplayState::Connected { width, height });
+    view.inner.surface_size.set(Some((width, height)));
     // What the surface already holds; the server's drawing follows as invalidations.
     paint(view, 0, 0, width as i32, height as i32);
+    maybe_connected(view);
+}
+
+/// `Connected` once there is a picture and input reaches the guest (until then a key
+/// from Send Key would be lost).
+fn maybe_connected(view: &SpiceView) {
+    let inner = &view.inner;
+    if let (Some((width, height)), true) = (inner.surface_size.get(), inner.inputs_ready.get()) {
+        view.set_state(DisplayState::Connected { width, height });
+    }
 }
 
 /// Copies a changed rectangle of the primary surface to the canvas.
