@@ -7,7 +7,7 @@
 //! Cases: a normal session (Connected, a black screenshot of the surface's size, Send Key
 //! on the wire as SPICE scancodes, close, no leaked socket); a 16-bit surface; sockets
 //! handed in instead of host/port, and none at all; a surface wider than the canvas takes
-//! (refused with the size in the reason, no crash); a server that speaks no SPICE; one
+//! and one above its memory budget (refused with the size in the reason, no crash); a server that speaks no SPICE; one
 //! that closes at once; one that ends the session in order (Disconnected(None)).
 
 mod gtk_support;
@@ -36,6 +36,10 @@ fn main() {
         ("sockets_handed_in", sockets_handed_in),
         ("no_sockets", no_sockets),
         ("oversized_surface_is_refused", oversized_surface_is_refused),
+        (
+            "surface_over_the_canvas_budget",
+            surface_over_the_canvas_budget,
+        ),
         ("server_speaking_no_spice", server_speaking_no_spice),
         ("server_closing_at_once", server_closing_at_once),
         ("server_ending_the_session", server_ending_the_session),
@@ -199,6 +203,24 @@ fn oversized_surface_is_refused() {
         .iter()
         .any(|s| matches!(s, DisplayState::Connected { .. })));
     assert!(view.screenshot().is_none(), "nothing was painted");
+}
+
+fn surface_over_the_canvas_budget() {
+    // Within 16384 a side but above the canvas's 256 MiB: the canvas refuses it (the
+    // library's own zeroed allocation of it is never touched).
+    let server = Server::spawn(Script::Surface {
+        width: 16384,
+        height: 4100,
+        format: FMT_XRGB32,
+    });
+    let (view, _, _w) = view();
+    view.open_host("127.0.0.1", server.port, None);
+    pump_until("an end", || ended(&view) || connected(&view));
+    let DisplayState::Disconnected(Some(reason)) = view.state() else {
+        panic!("{:?}", view.state());
+    };
+    println!("over budget: {reason}");
+    assert!(reason.contains("4100"), "{reason}");
 }
 
 fn server_speaking_no_spice() {

@@ -132,7 +132,8 @@ impl Link {
         });
         shared.keep(session.upcast_ref(), id);
 
-        let started = match target {
+        let cannot_start = || gettext("Cannot start a connection to the guest's display.");
+        let failed = match target {
             Target::Host {
                 host,
                 port,
@@ -141,7 +142,7 @@ impl Link {
                 session.set_host(Some(&host));
                 session.set_port((port != 0).then(|| port.to_string()).as_deref());
                 session.set_tls_port(tls_port.map(|p| p.to_string()).as_deref());
-                session.connect()
+                (!session.connect()).then(cannot_start)
             }
             Target::Fds(fds) => {
                 let mut fds = VecDeque::from(fds);
@@ -149,19 +150,19 @@ impl Link {
                     Some(first) => {
                         *shared.fds.borrow_mut() = fds;
                         // The GSocket spice-client-glib makes of it closes the fd.
-                        session.open_fd(first.into_raw_fd())
+                        (!session.open_fd(first.into_raw_fd())).then(cannot_start)
                     }
-                    None => false,
+                    None => Some(gettext(
+                        "No connection to the guest's display was handed over.",
+                    )),
                 }
             }
         };
-        if !started {
+        if let Some(reason) = failed {
             let shared2 = shared.clone();
             // Reported from the main loop, like every other ending.
             glib::idle_add_local_once(move || {
-                shared2.end(DisplayState::Disconnected(Some(gettext(
-                    "Cannot start a connection to the guest's display.",
-                ))))
+                shared2.end(DisplayState::Disconnected(Some(reason)))
             });
         }
         Link { shared }
