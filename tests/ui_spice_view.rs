@@ -7,8 +7,9 @@
 //! Cases: a normal session (Connected, a black screenshot of the surface's size, Send Key
 //! on the wire as SPICE scancodes, close, no leaked socket); a 16-bit surface; sockets
 //! handed in instead of host/port, and none at all; a surface wider than the canvas takes
-//! and one above its memory budget (refused with the size in the reason, no crash); a server that speaks no SPICE; one
-//! that closes at once; one that ends the session in order (Disconnected(None)).
+//! and one above its memory budget (refused with the size in the reason, no crash); a
+//! server that speaks no SPICE; one that closes at once; one that ends the session in
+//! order (Disconnected(None)).
 
 mod gtk_support;
 mod spice_support;

@@ -7,18 +7,18 @@
 //! [`DisplayState`], send key combinations, take a screenshot, scale.
 //!
 //! States: `Connecting` from an open; `Connected` once display 0 has a primary surface and
-//! the inputs channel is open (again after each mode change); `AuthRequired` when the server wants a password and
-//! none was given, `AuthFailed` when it refused the one given; `Disconnected(None)` when
-//! the server closed the session in order (e.g. the guest shut off), `Disconnected(Some)`
-//! with a sentence on errors and on a screen the canvas cannot show, and
-//! `Disconnected(None)` after [`SpiceView::close`] too (as the VNC view).
+//! the inputs channel is open (again after each mode change); `AuthRequired` when the
+//! server wants a password and none was given, `AuthFailed` when it refused the one given;
+//! `Disconnected(None)` when the server closed the session in order (e.g. the guest shut
+//! off) and after [`SpiceView::close`] (as the VNC view); `Disconnected(Some)` with a
+//! sentence on errors and on a screen the canvas cannot show.
 //!
 //! Clipboard sharing and USB redirection are not here (a later issue).
 //!
 //! Submodules: [`session`] (the spice-client-glib session and its channels), [`ending`]
-//! (channel events to states), [`cursor`] (the guest's pointer shape), [`surface`] (the primary surface's checks and pixel
-//! formats), [`input`] (pointer and wheel to SPICE messages), `view` (the glue between
-//! them and the canvas).
+//! (channel events to states), [`cursor`] (the guest's pointer shape), [`surface`] (the
+//! primary surface's checks and pixel formats), [`input`] (pointer and wheel to SPICE
+//! messages), `view` (the glue between them and the canvas).
 
 pub mod cursor;
 pub mod ending;
@@ -269,6 +269,8 @@ impl SpiceView {
         self.inner.pointer.borrow_mut().reset();
         self.inner.absolute.set(false);
         self.inner.agent.set(false);
+        self.inner.cursor.replace(cursor::GuestCursor::Default);
+        self.inner.canvas.set_guest_cursor(None, 0, 0);
         self.inner.frames.set(0);
         self.inner.surface_size.set(None);
         self.inner.inputs_ready.set(false);

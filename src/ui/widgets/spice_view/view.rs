@@ -1,6 +1,7 @@
 //! The glue between the SPICE session and the display canvas: session events paint the
 //! canvas and move the view's state; the canvas's keys, pointer and wheel go to the
-//! inputs channel; the guest's pointer shape becomes the canvas's cursor; "resize guest" follows the canvas's size through the main channel.
+//! inputs channel; the guest's pointer shape becomes the canvas's cursor; "resize guest"
+//! follows the canvas's size through the main channel.
 
 use std::rc::Rc;
 use std::time::Instant;
