@@ -12,11 +12,11 @@
 //! tests/live/metrics.rs (run as `bb_`, right after the bulk stats, on the running guest);
 //! an alert rule over the monitor in tests/live/alerts.rs (`bc_`, on the same guest);
 //! the VNC console in tests/live/console.rs (`bd_`, on the same guest; its GTK part runs
-//! in a child process, on a private Xvfb when there is no display).
-//! the SPICE console view on a transient SPICE guest in tests/live/spice.rs (`r_`, its
-//! GTK half in tests/live/spice_child.rs, run as a child process under xvfb-run).
-//! an alert rule over the monitor in tests/live/alerts.rs (`bc_`, on the same guest); text
-//! consoles in tests/live/serial_console.rs (`bd_`..`bf_`, the last one stops the guest).
+//! in a child process, on a private Xvfb when there is no display); the SPICE console view
+//! on a transient SPICE guest in tests/live/spice.rs (`r_`, its GTK half in
+//! tests/live/spice_child.rs, run as a child process under xvfb-run).
+//! Text consoles in tests/live/serial_console.rs (`bd_`..`bf_`, the last one stops the
+//! guest).
 
 #[path = "live/alerts.rs"]
 mod alerts;
