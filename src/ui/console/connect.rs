@@ -16,7 +16,7 @@ use crate::backend::graphics::{GraphicsCommand, GraphicsEndpoint, Protocol};
 use crate::backend::serial::{SerialCommand, SerialSession};
 use crate::backend::{BackendError, Command, ErrorKind};
 use crate::ui::widgets::display::DisplayState;
-use crate::ui::widgets::spice_view::SpiceView;
+use crate::ui::widgets::spice_view::{self, SpiceView};
 use crate::ui::widgets::terminal::SerialTerminal;
 use crate::ui::widgets::vnc_view::VncView;
 
@@ -42,22 +42,8 @@ impl Inner {
         self.pages.show_connecting(&gettext("Connecting…"));
         let weak = Rc::downgrade(self);
         let request = match choice {
-            ConsoleChoice::Display => self.hub.request(
-                true,
-                |request| {
-                    Command::Graphics(GraphicsCommand::Open {
-                        uuid,
-                        request,
-                        fds: 1,
-                    })
-                },
-                move |reply| {
-                    if let (Some(inner), Reply::Graphics(result)) = (weak.upgrade(), reply) {
-                        inner.state.borrow_mut().pending = None;
-                        inner.on_graphics(result);
-                    }
-                },
-            ),
+            // One socket: VNC needs no more; SPICE asks again for one per channel.
+            ConsoleChoice::Display => self.request_display(uuid, 1),
             ConsoleChoice::Text { device, .. } => {
                 let force = std::mem::take(&mut self.state.borrow_mut().force);
                 self.hub.request(
@@ -80,6 +66,21 @@ impl Inner {
             }
         };
         self.state.borrow_mut().pending = request;
+    }
+
+    /// Ask the worker where the display is, with `fds` sockets from libvirt.
+    fn request_display(self: &Rc<Self>, uuid: String, fds: u8) -> Option<u64> {
+        let weak = Rc::downgrade(self);
+        self.hub.request(
+            true,
+            |request| Command::Graphics(GraphicsCommand::Open { uuid, request, fds }),
+            move |reply| {
+                if let (Some(inner), Reply::Graphics(result)) = (weak.upgrade(), reply) {
+                    inner.state.borrow_mut().pending = None;
+                    inner.on_graphics(result);
+                }
+            },
+        )
     }
 
     /// Close whatever is connected or pending (no state page change).
@@ -135,6 +136,15 @@ impl Inner {
             }
             Err(err) => return self.on_failure(&err),
         };
+        let wanted = spice_view::SOCKETS_NEEDED;
+        if endpoint.protocol == Protocol::Spice && (1..wanted).contains(&endpoint.fds.len()) {
+            // libvirt hands out sockets: SPICE needs one per channel (these few close).
+            if let Some(uuid) = self.uuid() {
+                let request = self.request_display(uuid, wanted as u8);
+                self.state.borrow_mut().pending = request;
+                return;
+            }
+        }
         let screen = match endpoint.protocol {
             Protocol::Vnc => Screen::Vnc(VncView::new()),
             Protocol::Spice => Screen::Spice(SpiceView::new()),
