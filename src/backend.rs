@@ -41,6 +41,10 @@
 //!
 //! Monitoring: [`metrics`] (rates from the bulk stats; its `sampler` thread per worker
 //! sends `Event::Metrics` ticks, paced by `Command::Metrics`, handled in `worker_metrics`).
+//!
+//! Consoles: [`graphics`] (a running machine's VNC or SPICE endpoint from its live XML,
+//! with sockets from `virDomainOpenGraphicsFD`; `Command::Graphics`, handled in
+//! `worker_graphics`).
 
 pub mod boot;
 mod callbacks;
@@ -53,6 +57,7 @@ pub mod domain_spec;
 pub mod edit;
 pub mod error;
 pub mod event_loop;
+pub mod graphics;
 pub mod host;
 pub mod hotplug;
 pub mod lifecycle;
@@ -72,6 +77,7 @@ pub mod tags;
 pub mod types;
 pub mod worker;
 mod worker_disks;
+mod worker_graphics;
 mod worker_manage;
 mod worker_metrics;
 mod worker_networks;

@@ -10,11 +10,17 @@
 //! guest's disk, which the clone tests expect at its original size).
 //! virtual networks in tests/live/networks.rs (module `n_networks`); the metrics sampler in
 //! tests/live/metrics.rs (run as `bb_`, right after the bulk stats, on the running guest);
-//! an alert rule over the monitor in tests/live/alerts.rs (`bc_`, on the same guest).
+//! an alert rule over the monitor in tests/live/alerts.rs (`bc_`, on the same guest);
+//! the VNC console in tests/live/console.rs (`bd_`, on the same guest; its GTK part runs
+//! in a child process, on a private Xvfb when there is no display).
+//! the SPICE console view on a transient SPICE guest in tests/live/spice.rs (`r_`, its
+//! GTK half in tests/live/spice_child.rs, run as a child process under xvfb-run).
 
 #[path = "live/alerts.rs"]
 mod alerts;
 mod common;
+#[path = "live/console.rs"]
+mod console;
 #[path = "live/create_vm.rs"]
 mod create_vm;
 #[path = "live/hotplug.rs"]
@@ -31,6 +37,10 @@ mod n_networks;
 mod n_storage;
 #[path = "live/portfwd.rs"]
 mod p_portfwd;
+#[path = "live/spice.rs"]
+mod spice;
+#[path = "live/spice_child.rs"]
+mod spice_child;
 #[path = "live/support.rs"]
 mod support;
 
@@ -159,6 +169,27 @@ fn bc_cpu_alert_fires_on_a_busy_guest_and_clears() {
         return;
     }
     alerts::cpu_rule_fires_on_a_busy_guest_and_clears();
+}
+
+/// The VNC console (tests/live/console.rs): sockets from virDomainOpenGraphicsFD through
+/// the backend, frames that are not blank, and a command typed through the view's key
+/// path into the VGA console's shell, its output read back on the serial log.
+#[test]
+fn bd_vnc_console_shows_and_types() {
+    if !enabled("bd_vnc_console_shows_and_types") {
+        return;
+    }
+    console::vnc_view_in_a_child_process();
+}
+
+/// The process `bd_vnc_console_shows_and_types` starts for its GTK part; passes silently
+/// in a normal run.
+#[test]
+fn bd_vnc_console_child() {
+    if std::env::var_os(console::CHILD_ENV).is_none() {
+        return;
+    }
+    console::vnc_view_shows_the_guest_and_types_into_it();
 }
 
 /// Paused, the guest does not answer; resumed, it does.
@@ -472,6 +503,23 @@ fn q_cdrom_insert_and_eject() {
         return;
     }
     hotplug::cdrom_insert_and_eject();
+}
+
+/// The SPICE console view (tests/live/spice.rs): a transient SPICE guest shown through
+/// host/port and libvirt's sockets, with password prompts, typing and a clean end.
+#[test]
+fn r_spice_view_shows_frames() {
+    if !enabled("r_spice_view_shows_frames") {
+        return;
+    }
+    spice::spice_view_shows_frames();
+}
+
+#[test]
+#[ignore = "run under xvfb-run by r_spice_view_shows_frames"]
+fn zz_child_spice_view() {
+    assert_eq!(std::env::var("KVMM_SPICE_CHILD").as_deref(), Ok("1"));
+    spice_child::child();
 }
 
 /// An unprivileged user opening qemu:///system is refused with PermissionDenied and a

@@ -28,6 +28,7 @@ use super::create::{CreateOptions, CreatePlan, CreateStep};
 use super::delete::{DeleteOutcome, DeletePlan};
 use super::edit::{Applied, VmEdit};
 use super::error::{BackendError, ErrorKind};
+use super::graphics::{GraphicsCommand, GraphicsEvent};
 use super::hotplug::{DiskCommand, DiskEvent};
 use super::lifecycle::{run_action, After};
 use super::link::Link;
@@ -94,6 +95,10 @@ pub enum Command {
     /// live chart is on screen, the collection interval. No answer; the sampler sends
     /// [`Event::Metrics`] at the new pace.
     Metrics(MetricsCommand),
+    /// Graphical consoles (src/backend/graphics; handled in `worker_graphics.rs`): where a
+    /// running machine's screen is, with sockets from libvirt, answered with
+    /// [`Event::Graphics`].
+    Graphics(GraphicsCommand),
 }
 
 /// What a worker tells the UI, through the sink closure given to [`ConnectionHandle::spawn`].
@@ -173,6 +178,8 @@ pub enum Event {
     /// One sampler tick (src/backend/metrics): every second while live, else once per
     /// collection interval.
     Metrics(MetricsTick),
+    /// The answer to [`Command::Graphics`] (src/backend/graphics).
+    Graphics(GraphicsEvent),
 }
 
 /// A closure run on the worker's connection (tests and diagnostics).
@@ -386,6 +393,7 @@ impl Worker {
                 Msg::Cmd(Command::Storage(cmd)) => self.storage(link, cmd),
                 Msg::Cmd(Command::Network(cmd)) => self.network(link, cmd),
                 Msg::Cmd(Command::PortForward(cmd)) => self.port_forward(link, cmd),
+                Msg::Cmd(Command::Graphics(cmd)) => self.graphics(link, cmd),
                 Msg::Cmd(Command::Metrics(cmd)) => {
                     self.metrics(cmd);
                     None

@@ -27,7 +27,7 @@ macro_rules! each {
 
 impl Screen {
     pub fn widget(&self) -> gtk::Widget {
-        each!(self, v => v.clone().upcast())
+        each!(self, v => v.widget().clone().upcast())
     }
 
     /// Connect over sockets libvirt opened for us (`virDomainOpenGraphicsFD`).

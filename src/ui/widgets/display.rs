@@ -1,9 +1,13 @@
 //! What the graphical console views share: the VNC view (`vnc_view`, over gvnc) and the
 //! SPICE view (`spice_view`, over spice-client-glib) report the same [`DisplayState`],
 //! scale the same way ([`Scaling`]), offer the same [`SendKey`] combinations and turn GDK
-//! key events into PC scancodes through the same [`keymap`].
+//! key events into PC scancodes through the same [`keymap`]. Both paint into a
+//! [`canvas::DisplayCanvas`] (tiles of the [`frame`], placed by the [`layout`]).
 
+pub mod canvas;
+pub mod frame;
 pub mod keymap;
+pub mod layout;
 
 use gettextrs::gettext;
 
