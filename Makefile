@@ -74,9 +74,11 @@ live-test: deps-test locale
 	tests/live/run.sh
 
 # seed_history fills a history database through the app's own store for the monitoring
-# tests and screenshots.
+# tests and screenshots. The terminal widget's test needs a display too (plain
+# `cargo test` skips it).
 ui-test: deps-test locale
 	$(CARGO) build --bins --example seed_history
+	xvfb-run -a -s '-noreset' env GDK_BACKEND=x11 $(CARGO) test --test widget_terminal
 	tests/ui/run.sh
 
 screenshots: deps-screenshots locale

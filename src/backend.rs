@@ -45,6 +45,9 @@
 //! Consoles: [`graphics`] (a running machine's VNC or SPICE endpoint from its live XML,
 //! with sockets from `virDomainOpenGraphicsFD`; `Command::Graphics`, handled in
 //! `worker_graphics`).
+//! Text consoles: [`serial`] (a domain's serial ports and virtio consoles from its XML;
+//! `Command::Serial` opens one as a [`serial::SerialSession`] whose stream runs on the
+//! libvirt event-loop thread; handled in `worker_serial`).
 
 pub mod boot;
 mod callbacks;
@@ -69,6 +72,7 @@ pub mod osinfo;
 pub mod portfwd;
 mod reconnect;
 pub mod resources;
+pub mod serial;
 pub mod snapshot;
 pub mod stats;
 pub mod storage;
@@ -82,6 +86,7 @@ mod worker_manage;
 mod worker_metrics;
 mod worker_networks;
 mod worker_portfwd;
+mod worker_serial;
 mod worker_storage;
 pub mod xml;
 pub mod xml_check;

@@ -15,6 +15,8 @@
 //! in a child process, on a private Xvfb when there is no display).
 //! the SPICE console view on a transient SPICE guest in tests/live/spice.rs (`r_`, its
 //! GTK half in tests/live/spice_child.rs, run as a child process under xvfb-run).
+//! an alert rule over the monitor in tests/live/alerts.rs (`bc_`, on the same guest); text
+//! consoles in tests/live/serial_console.rs (`bd_`..`bf_`, the last one stops the guest).
 
 #[path = "live/alerts.rs"]
 mod alerts;
@@ -41,6 +43,8 @@ mod p_portfwd;
 mod spice;
 #[path = "live/spice_child.rs"]
 mod spice_child;
+#[path = "live/serial_console.rs"]
+mod serial_console;
 #[path = "live/support.rs"]
 mod support;
 
@@ -190,6 +194,33 @@ fn bd_vnc_console_child() {
         return;
     }
     console::vnc_view_shows_the_guest_and_types_into_it();
+/// A text console session (tests/live/serial_console.rs): a line typed into serial0
+/// reaches the guest's shell and its answer comes back; a burst arrives whole; close ends it.
+#[test]
+fn bd_serial_console_round_trip() {
+    if !enabled("bd_serial_console_round_trip") {
+        return;
+    }
+    serial_console::echo_round_trip();
+}
+
+/// A second client is refused as busy and can take the console over; a dropped session
+/// frees the console.
+#[test]
+fn be_serial_console_busy_and_take_over() {
+    if !enabled("be_serial_console_busy_and_take_over") {
+        return;
+    }
+    serial_console::busy_and_take_over();
+}
+
+/// The guest stops: the session ends by itself.
+#[test]
+fn bf_serial_console_ends_when_the_guest_stops() {
+    if !enabled("bf_serial_console_ends_when_the_guest_stops") {
+        return;
+    }
+    serial_console::ends_when_the_guest_stops();
 }
 
 /// Paused, the guest does not answer; resumed, it does.

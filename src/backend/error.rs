@@ -27,6 +27,9 @@ pub enum ErrorKind {
     Disconnected,
     /// The driver or hypervisor does not support the request.
     Unsupported,
+    /// Another client holds the resource (a text console opened by `virsh console`);
+    /// the request may be repeated to take it over.
+    Busy,
     /// A value the user gave is not acceptable (bad name, tag, size, an XML document);
     /// nothing was changed. The message says what (and for XML, where).
     InvalidInput,
@@ -195,6 +198,9 @@ pub fn default_hint(kind: ErrorKind) -> String {
             gettext("This host or hypervisor does not support this operation.")
         }
         ErrorKind::InvalidInput => gettext("Correct the value and try again."),
+        ErrorKind::Busy => gettext(
+            "Another program is using it. Close it there, or take it over from here.",
+        ),
         ErrorKind::Other => gettext("See the details in the log and try again."),
     }
 }

@@ -202,9 +202,6 @@ pub struct ConsoleInfo {
     pub target: String,
     /// Source path when known (pty path, socket, file).
     pub path: String,
-    /// libvirt's device alias in the live XML (`serial0`, `console1`), which
-    /// `virDomainOpenConsole` takes; empty when the domain is not running.
-    pub alias: String,
 }
 
 /// Everything the details page shows about one domain.

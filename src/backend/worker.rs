@@ -36,6 +36,7 @@ use super::metrics::sampler::Sampler;
 use super::metrics::{MetricsCommand, MetricsTick};
 use super::networks::{NetworkCommand, NetworkEvent};
 use super::portfwd::{PortForwardCommand, PortForwardEvent};
+use super::serial::{SerialCommand, SerialEvent};
 use super::storage::{StorageCommand, StorageEvent};
 use super::types::{HostInfo, LinkState, VmAction, VmDetails, VmSummary};
 use super::xml_define::XmlKind;
@@ -99,6 +100,9 @@ pub enum Command {
     /// running machine's screen is, with sockets from libvirt, answered with
     /// [`Event::Graphics`].
     Graphics(GraphicsCommand),
+    /// Serial ports and text consoles (src/backend/serial; handled in
+    /// `worker_serial.rs`): open one, answered with [`Event::Serial`].
+    Serial(SerialCommand),
 }
 
 /// What a worker tells the UI, through the sink closure given to [`ConnectionHandle::spawn`].
@@ -180,6 +184,8 @@ pub enum Event {
     Metrics(MetricsTick),
     /// The answer to [`Command::Graphics`] (src/backend/graphics).
     Graphics(GraphicsEvent),
+    /// The answer to [`Command::Serial`]: an open console session, or why not.
+    Serial(SerialEvent),
 }
 
 /// A closure run on the worker's connection (tests and diagnostics).
@@ -394,6 +400,7 @@ impl Worker {
                 Msg::Cmd(Command::Network(cmd)) => self.network(link, cmd),
                 Msg::Cmd(Command::PortForward(cmd)) => self.port_forward(link, cmd),
                 Msg::Cmd(Command::Graphics(cmd)) => self.graphics(link, cmd),
+                Msg::Cmd(Command::Serial(cmd)) => self.serial(link, cmd),
                 Msg::Cmd(Command::Metrics(cmd)) => {
                     self.metrics(cmd);
                     None

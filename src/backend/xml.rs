@@ -374,11 +374,6 @@ fn console_info(c: &Element) -> ConsoleInfo {
         kind: c.attr_or_empty("type"),
         target: target_name,
         path,
-        alias: c
-            .child("alias")
-            .and_then(|a| a.attr("name"))
-            .unwrap_or_default()
-            .to_owned(),
     }
 }
 

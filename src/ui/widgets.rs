@@ -10,6 +10,7 @@ pub mod info_group;
 pub mod perf_view;
 pub mod sparkline;
 pub mod spice_view;
+pub mod terminal;
 pub mod vm_row;
 pub mod vnc_view;
 pub mod xml_editor;

@@ -6,6 +6,7 @@ use std::os::fd::OwnedFd;
 use std::rc::Rc;
 
 use gettextrs::gettext;
+use gtk::prelude::*;
 
 use super::choices::ConsoleChoice;
 use super::hub::Reply;
@@ -116,7 +117,7 @@ impl Inner {
         if err.kind == ErrorKind::InvalidState && !self.vm_active() {
             self.pages.show_stopped(&self.vm_name());
         } else {
-            let busy = err.kind == ErrorKind::InvalidState;
+            let busy = err.kind == ErrorKind::Busy;
             self.pages.show_lost(&format!("{}\n{}", err.message, err.hint), busy);
         }
         self.update_toolbar();
@@ -214,14 +215,15 @@ impl Inner {
             if let Some(inner) = weak.upgrade() {
                 inner.disconnect();
                 if inner.vm_active() {
-                    inner.pages.show_lost(&reason, false);
+                    inner.pages.show_lost(&reason.message, false);
                 } else {
                     inner.pages.show_stopped(&inner.vm_name());
                 }
             }
         });
         terminal.attach(session.clone());
-        self.pages.set_terminal(terminal.widget(), &label, &self.vm_name());
+        self.pages
+            .set_terminal(terminal.widget().upcast_ref(), &label, &self.vm_name());
         self.state.borrow_mut().current = Current::Terminal(terminal, session);
         self.update_toolbar();
     }

@@ -123,11 +123,10 @@ impl ConsoleHub {
 
     /// An `Event::Serial` from the worker.
     pub fn on_serial(&self, event: SerialEvent) {
-        if let SerialEvent::Opened {
-            request, result, ..
-        } = event
-        {
-            self.answer(request, Reply::Serial(result));
+        match event {
+            SerialEvent::Opened {
+                request, result, ..
+            } => self.answer(request, Reply::Serial(result)),
         }
     }
 

@@ -242,9 +242,4 @@ impl Toolbar {
             a.set_enabled(on);
         }
     }
-
-    /// The action group, for shortcuts installed by the window around the view.
-    pub fn actions(&self) -> &gio::SimpleActionGroup {
-        &self.group
-    }
 }
