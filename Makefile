@@ -87,11 +87,14 @@ screenshots: deps-screenshots locale
 	@echo "Screenshots are in build/screenshots/"
 
 # The metric history benchmark (benches/metrics.rs, about 2 minutes: builds 100 VMs x 30 days
-# in a temporary folder) needs no display; the start-up one runs under Xvfb.
+# in a temporary folder) needs no display; the start-up one runs under Xvfb, and so does the
+# console one (benches/console.py, about 10 minutes: a QEMU guest's idle and busy screen in
+# our console and in virt-manager's).
 bench: deps-bench locale
 	$(CARGO) build --release
 	$(CARGO) bench --bench metrics
 	tests/ui/run.sh --bench
+	tests/ui/run.sh --console-bench
 	$(CARGO) bench --bench chart
 
 # Regenerate po/kvm-manager.pot from the files listed in po/POTFILES.in.

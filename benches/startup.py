@@ -13,7 +13,6 @@ Run with `make bench` (tests/ui/run.sh --bench provides Xvfb and a session bus).
    opening the same file and listing all domains with their names.
 """
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -22,6 +21,8 @@ import xml.etree.ElementTree as ET
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "ui"))
+
+from benchlib import rss_kib, stop, visible_windows  # noqa: E402
 
 OUT = os.path.join(REPO, "build", "bench")
 OURS = os.environ.get("KVM_MANAGER_BIN", os.path.join(REPO, "target", "release", "kvm-manager"))
@@ -70,48 +71,11 @@ def last_domain_name(path):
     return names[-1]
 
 
-def process_tree(pid):
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-                children.setdefault(ppid, []).append(int(entry))
-            except (OSError, IndexError, ValueError):
-                pass
-    tree, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        tree.append(p)
-        todo.extend(children.get(p, []))
-    return tree
-
-
-def rss_kib(pid):
-    total = 0
-    for p in process_tree(pid):
-        try:
-            with open(f"/proc/{p}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
-
-
-def mapped_window(pid):
-    r = subprocess.run(["xdotool", "search", "--onlyvisible", "--pid", str(pid)],
-                       capture_output=True, text=True)
-    return r.stdout.split()
-
-
 def launch_once(argv, log):
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        while not mapped_window(proc.pid):
+        while not visible_windows(proc.pid):
             if proc.poll() is not None:
                 raise RuntimeError(f"{argv[0]} exited with {proc.returncode} before mapping a window")
             if time.monotonic() - start > MAP_TIMEOUT_S:
@@ -121,12 +85,7 @@ def launch_once(argv, log):
         time.sleep(SETTLE_S)
         return mapped, rss_kib(proc.pid)
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(5)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop(proc)
 
 
 def startup(fixture_path):

@@ -35,8 +35,9 @@ dconf-service adwaita-icon-theme fonts-cantarell xdotool imagemagick x11-utils"
 SCREENSHOTS="$TEST librsvg2-bin"
 
 # Benchmarks: the baseline (virt-manager, same Xvfb, same fixture) and the floor
-# (python3-libvirt listing all domains).
-BENCH="$SCREENSHOTS virt-manager python3-libvirt"
+# (python3-libvirt listing all domains); the console benchmark boots the live-test guest
+# in QEMU (busybox-static for its initramfs) and polls screenshots with xwd (x11-apps).
+BENCH="$SCREENSHOTS virt-manager python3-libvirt qemu-system-x86 busybox-static x11-apps"
 
 case "$group" in
     build) want="$BUILD" ;;

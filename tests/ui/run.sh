@@ -5,6 +5,7 @@
 #   tests/ui/run.sh --selftest       only the harness self-test (no KVM Manager needed)
 #   tests/ui/run.sh --screenshots    every page, wide and narrow, light and dark
 #   tests/ui/run.sh --bench          start-up and search benchmark (benches/startup.py)
+#   tests/ui/run.sh --console-bench  console benchmark against virt-manager (benches/console.py)
 #
 # GTK 4 exports its accessibility tree to the AT-SPI bus, which the session bus activates
 # (at-spi-bus-launcher) when the app starts; no gsettings tweak is needed for GTK 4.
@@ -17,6 +18,7 @@ case "${1:-}" in
     --selftest) mode=selftest; shift ;;
     --screenshots) mode=screenshots; shift ;;
     --bench) mode=bench; shift ;;
+    --console-bench) mode=console_bench; shift ;;
     --script) mode=script; shift ;;
 esac
 
@@ -54,6 +56,7 @@ case "$mode" in
     selftest) cmd="/usr/bin/python3 tests/ui/run_tests.py tests/ui/test_harness.py" ;;
     screenshots) cmd="/usr/bin/python3 tests/ui/screenshots.py $*" ;;
     bench) cmd="/usr/bin/python3 benches/startup.py $*" ;;
+    console_bench) cmd="/usr/bin/python3 benches/console.py $*" ;;
 esac
 
 # One hard limit for the whole session so a hung app cannot hang CI.
