@@ -10,7 +10,8 @@
 //! guest's disk, which the clone tests expect at its original size).
 //! virtual networks in tests/live/networks.rs (module `n_networks`); the metrics sampler in
 //! tests/live/metrics.rs (run as `bb_`, right after the bulk stats, on the running guest);
-//! an alert rule over the monitor in tests/live/alerts.rs (`bc_`, on the same guest).
+//! an alert rule over the monitor in tests/live/alerts.rs (`bc_`, on the same guest); a
+//! thumbnail of its screen in tests/live/thumbnails.rs (`bd_`).
 
 #[path = "live/alerts.rs"]
 mod alerts;
@@ -33,6 +34,8 @@ mod n_storage;
 mod p_portfwd;
 #[path = "live/support.rs"]
 mod support;
+#[path = "live/thumbnails.rs"]
+mod thumbnails;
 
 use std::time::{Duration, Instant};
 
@@ -159,6 +162,15 @@ fn bc_cpu_alert_fires_on_a_busy_guest_and_clears() {
         return;
     }
     alerts::cpu_rule_fires_on_a_busy_guest_and_clears();
+}
+
+/// A thumbnail of the running guest's screen (tests/live/thumbnails.rs), with its cost.
+#[test]
+fn bd_thumbnail_of_the_running_guest() {
+    if !enabled("bd_thumbnail_of_the_running_guest") {
+        return;
+    }
+    thumbnails::screen_of_the_running_guest();
 }
 
 /// Paused, the guest does not answer; resumed, it does.
