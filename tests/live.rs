@@ -17,6 +17,7 @@
 //! tests/live/spice_child.rs, run as a child process under xvfb-run).
 //! Text consoles in tests/live/serial_console.rs (`bd_`..`bf_`, the last one stops the
 //! guest).
+//! A thumbnail of the guest's screen in tests/live/thumbnails.rs (`bd_`).
 
 #[path = "live/alerts.rs"]
 mod alerts;
@@ -47,6 +48,8 @@ mod spice;
 mod spice_child;
 #[path = "live/support.rs"]
 mod support;
+#[path = "live/thumbnails.rs"]
+mod thumbnails;
 
 use std::time::{Duration, Instant};
 
@@ -223,6 +226,15 @@ fn bf_serial_console_ends_when_the_guest_stops() {
         return;
     }
     serial_console::ends_when_the_guest_stops();
+}
+
+/// A thumbnail of the running guest's screen (tests/live/thumbnails.rs), with its cost.
+#[test]
+fn bd_thumbnail_of_the_running_guest() {
+    if !enabled("bd_thumbnail_of_the_running_guest") {
+        return;
+    }
+    thumbnails::screen_of_the_running_guest();
 }
 
 /// Paused, the guest does not answer; resumed, it does.

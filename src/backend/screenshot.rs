@@ -1,8 +1,9 @@
 //! Screenshots of a machine's display, scaled down to thumbnails (the Machines grid).
 //!
 //! [`thumbnail`] takes one with `virDomainScreenshot` into a `virStream`, reads it whole
-//! (at most [`MAX_IMAGE_BYTES`]), decodes it by the MIME type libvirt names (QEMU sends
-//! PPM `image/x-portable-pixmap`, newer versions and the test driver PNG) and scales it
+//! (at most [`MAX_IMAGE_BYTES`]), decodes it by the MIME type libvirt names (older QEMU
+//! and libvirt send PPM `image/x-portable-pixmap`; Debian 12's and the test driver send
+//! PNG) and scales it
 //! down with gdk-pixbuf's bilinear filter (for reductions it integrates over the covered
 //! area, so text and edges stay smooth) to fit the asked bounds, keeping the aspect ratio.
 //! The result is small packed RGB8 ([`Thumbnail`]): the UI keeps only that.
@@ -15,10 +16,11 @@
 //! display (no video device) or a driver without screenshots is [`ErrorKind::Unsupported`];
 //! a missing machine is [`ErrorKind::NotFound`]. The grid ignores all three quietly.
 //!
-//! Cost of one (test driver, its 1120×832 PNG to 269×200, measured by `thumbnail_cost` in
-//! tests/backend_screenshot.rs): about 12 ms, 7 of them decoding the PNG and 4 scaling.
-//! A QEMU PPM needs no decoding (its raster is used in place); QEMU's `screendump` and
-//! the stream add their own time. Either way it runs on the screenshot thread.
+//! Cost of one, on the screenshot thread: the test driver's 1120×832 PNG to 269×200 about
+//! 12 ms (`thumbnail_cost` in tests/backend_screenshot.rs: 7 ms decoding, 4 scaling); the
+//! live rig's guest (QEMU 7.2, libvirt 9.0, which send PNG; 720×400 VGA console) about
+//! 35 ms: 30 capturing (QEMU's screendump, libvirt's file and stream), 3 decoding, 2.5
+//! scaling (tests/live/thumbnails.rs). A PPM needs no decoding: its raster is used in place.
 
 use std::fmt;
 

@@ -13,14 +13,14 @@ use std::rc::Rc;
 use gtk::glib;
 use gtk::prelude::*;
 
-use crate::backend::VmSummary;
+use crate::backend::{VmState, VmSummary};
 use crate::i18n::gettext_f;
 use crate::ui::vm_object::VmObject;
 use crate::ui::{a11y, format};
 
 /// The screen frame's size in logical pixels (16:10).
-pub const SCREEN_WIDTH: i32 = 180;
-pub const SCREEN_HEIGHT: i32 = 112;
+pub const SCREEN_WIDTH: i32 = 176;
+pub const SCREEN_HEIGHT: i32 = 110;
 
 pub struct VmCard {
     pub root: gtk::Box,
@@ -122,6 +122,12 @@ impl VmCard {
         let vm: VmSummary = obj.summary().clone();
         let texture = obj.thumbnail();
         self.picture.set_paintable(texture.as_ref());
+        // A paused or suspended machine's screen is shown dimmed: it is not live.
+        if matches!(vm.state, VmState::Running | VmState::Blocked) {
+            self.picture.remove_css_class("dimmed");
+        } else {
+            self.picture.add_css_class("dimmed");
+        }
         self.picture.set_visible(texture.is_some());
         self.icon.set_visible(texture.is_none());
         self.icon.set_icon_name(Some(format::state_icon(vm.state)));
