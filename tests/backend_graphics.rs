@@ -11,13 +11,16 @@ use virt::connect::Connect;
 use virt::domain::Domain;
 
 const URI: &str = "test:///default";
+// test:///default is one state for the whole process and the tests run in parallel: each
+// test gets a machine of its own.
 const UUID: &str = "7e57c0de-0000-4000-8000-00000000000a";
+const STOPPED_UUID: &str = "7e57c0de-0000-4000-8000-00000000000b";
 
-/// A stopped domain with a password-protected VNC display, on a fresh connection.
-fn with_vnc_domain() -> (Connect, Domain) {
+/// A stopped domain `name` with a password-protected VNC display, on a fresh connection.
+fn with_vnc_domain(name: &str, uuid: &str) -> (Connect, Domain) {
     let conn = Connect::open(Some(URI)).unwrap();
     let xml = format!(
-        "<domain type='test'><name>screen</name><uuid>{UUID}</uuid>\
+        "<domain type='test'><name>{name}</name><uuid>{uuid}</uuid>\
          <memory unit='MiB'>64</memory><vcpu>1</vcpu><os><type>hvm</type></os>\
          <devices><graphics type='vnc' port='5907' autoport='no' passwd='s3cret' \
          listen='0.0.0.0'><listen type='address' address='0.0.0.0'/></graphics>\
@@ -29,7 +32,7 @@ fn with_vnc_domain() -> (Connect, Domain) {
 
 #[test]
 fn a_running_vnc_machine_gives_its_endpoint_and_password() {
-    let (conn, dom) = with_vnc_domain();
+    let (conn, dom) = with_vnc_domain("screen", UUID);
     dom.create().unwrap();
     let e = graphics::open(&conn, URI, UUID, 1)
         .unwrap()
@@ -50,10 +53,10 @@ fn a_running_vnc_machine_gives_its_endpoint_and_password() {
 
 #[test]
 fn a_stopped_machine_is_an_invalid_state_with_its_name() {
-    let (conn, _dom) = with_vnc_domain();
-    let err = graphics::open(&conn, URI, UUID, 1).unwrap_err();
+    let (conn, _dom) = with_vnc_domain("screen-off", STOPPED_UUID);
+    let err = graphics::open(&conn, URI, STOPPED_UUID, 1).unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidState);
-    assert!(err.message.contains("“screen”"), "{}", err.message);
+    assert!(err.message.contains("“screen-off”"), "{}", err.message);
     assert!(err.message.contains("not running"), "{}", err.message);
 }
 

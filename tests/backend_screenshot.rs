@@ -76,11 +76,13 @@ fn stopped_missing_and_bad_requests_are_typed_errors() {
 
 #[test]
 fn a_domain_that_stops_has_no_thumbnail() {
-    let conn = Connect::open(Some("test:///default")).unwrap();
-    let uuid = default_test_uuid(&conn);
-    let dom = conn.lookup_domain_by_uuid_string(&uuid).unwrap();
+    // A fixture connection of its own: test:///default is shared by the whole process,
+    // and the other tests here need its machine running.
+    let conn = Connect::open(Some(&states_uri())).unwrap();
+    screenshot::thumbnail(&conn, WEB, 320, 200).unwrap();
+    let dom = conn.lookup_domain_by_uuid_string(WEB).unwrap();
     dom.destroy().unwrap();
-    let e = screenshot::thumbnail(&conn, &uuid, 320, 200).unwrap_err();
+    let e = screenshot::thumbnail(&conn, WEB, 320, 200).unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidState, "{e}");
 }
 
