@@ -19,6 +19,7 @@ use crate::i18n::gettext_f;
 use crate::services::alerts::AlertRule;
 use crate::services::metrics::Subject;
 use crate::services::monitor::MonitorEvent;
+use crate::ui::console::ConsoleHub;
 use crate::ui::dialogs;
 use crate::ui::dialogs::new_vm::{NewVm, NewVmInit, NewVmMsg, NewVmOutput};
 use crate::ui::pages::alerts::{AlertsMsg, AlertsOutput, AlertsPage};
@@ -30,7 +31,6 @@ use crate::ui::pages::storage::{StorageMsg, StorageOutput, StoragePage};
 use crate::ui::pages::templates::{TemplatesMsg, TemplatesOutput, TemplatesPage};
 use crate::ui::pages::vm_details::{VmDetailsMsg, VmDetailsOutput, VmDetailsPage};
 use crate::ui::pages::welcome::{WelcomeMsg, WelcomeOutput, WelcomePage};
-use crate::ui::console::ConsoleHub;
 use crate::ui::vm_store::VmStore;
 
 pub use page::Page;
@@ -180,6 +180,7 @@ impl Component for App {
                     MachinesOutput::Action(uuid, action) => AppMsg::RequestAction(uuid, action),
                     MachinesOutput::ShowSidebar => AppMsg::ShowSidebar,
                     MachinesOutput::Delete(uuid) => AppMsg::DeleteVm(uuid),
+                    MachinesOutput::Send(cmd) => AppMsg::Send(cmd),
                 });
         let consoles = {
             let start = sender.input_sender().clone();

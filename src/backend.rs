@@ -48,6 +48,9 @@
 //! Text consoles: [`serial`] (a domain's serial ports and virtio consoles from its XML;
 //! `Command::Serial` opens one as a [`serial::SerialSession`] whose stream runs on the
 //! libvirt event-loop thread; handled in `worker_serial`).
+//! Thumbnails: [`screenshot`] (a running machine's screen through `virDomainScreenshot`,
+//! decoded and scaled down), taken on a thread of its own by `worker_screenshot`
+//! (`Command::Screenshot` / `Event::Screenshot`).
 
 pub mod boot;
 mod callbacks;
@@ -72,6 +75,7 @@ pub mod osinfo;
 pub mod portfwd;
 mod reconnect;
 pub mod resources;
+pub mod screenshot;
 pub mod serial;
 pub mod snapshot;
 pub mod stats;
@@ -86,6 +90,7 @@ mod worker_manage;
 mod worker_metrics;
 mod worker_networks;
 mod worker_portfwd;
+mod worker_screenshot;
 mod worker_serial;
 mod worker_storage;
 pub mod xml;

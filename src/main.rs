@@ -23,7 +23,9 @@ fn parse_args() -> Result<AppInit, String> {
                 init.uri = Some(s["--connect=".len()..].to_string())
             }
             "--console" => {
-                let name = args.next().ok_or_else(|| format!("{arg} needs a machine name"))?;
+                let name = args
+                    .next()
+                    .ok_or_else(|| format!("{arg} needs a machine name"))?;
                 init.console = Some(name);
             }
             "-V" | "--version" => {

@@ -166,3 +166,12 @@ fn opening_while_disconnected_is_answered_at_once() {
     assert_eq!(e.kind, ErrorKind::Disconnected);
     assert!(e.message.starts_with("Opening the console: "), "{e:?}");
 }
+
+/// Sessions travel from the worker's thread to the UI in events.
+#[test]
+fn sessions_and_events_cross_threads() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<SerialSession>();
+    send_sync::<SerialEvent>();
+    send_sync::<Event>();
+}

@@ -12,11 +12,11 @@
 //! tests/live/metrics.rs (run as `bb_`, right after the bulk stats, on the running guest);
 //! an alert rule over the monitor in tests/live/alerts.rs (`bc_`, on the same guest);
 //! the VNC console in tests/live/console.rs (`bd_`, on the same guest; its GTK part runs
-//! in a child process, on a private Xvfb when there is no display).
-//! the SPICE console view on a transient SPICE guest in tests/live/spice.rs (`r_`, its
-//! GTK half in tests/live/spice_child.rs, run as a child process under xvfb-run).
-//! an alert rule over the monitor in tests/live/alerts.rs (`bc_`, on the same guest); text
-//! consoles in tests/live/serial_console.rs (`bd_`..`bf_`, the last one stops the guest).
+//! in a child process, on a private Xvfb when there is no display); the SPICE console view
+//! on a transient SPICE guest in tests/live/spice.rs (`r_`, its GTK half in
+//! tests/live/spice_child.rs, run as a child process under xvfb-run).
+//! Text consoles in tests/live/serial_console.rs (`bd_`..`bf_`, the last one stops the
+//! guest).
 
 #[path = "live/alerts.rs"]
 mod alerts;
@@ -39,12 +39,12 @@ mod n_networks;
 mod n_storage;
 #[path = "live/portfwd.rs"]
 mod p_portfwd;
+#[path = "live/serial_console.rs"]
+mod serial_console;
 #[path = "live/spice.rs"]
 mod spice;
 #[path = "live/spice_child.rs"]
 mod spice_child;
-#[path = "live/serial_console.rs"]
-mod serial_console;
 #[path = "live/support.rs"]
 mod support;
 
@@ -194,6 +194,8 @@ fn bd_vnc_console_child() {
         return;
     }
     console::vnc_view_shows_the_guest_and_types_into_it();
+}
+
 /// A text console session (tests/live/serial_console.rs): a line typed into serial0
 /// reaches the guest's shell and its answer comes back; a burst arrives whole; close ends it.
 #[test]

@@ -10,6 +10,7 @@ use crate::backend::{BackendError, Command, ErrorKind, Event, LinkState};
 use crate::i18n::gettext_f;
 use crate::ui::dialogs::new_vm::NewVmMsg;
 use crate::ui::pages::dashboard::DashboardMsg;
+use crate::ui::pages::machines::MachinesMsg;
 use crate::ui::pages::networks::NetworksMsg;
 use crate::ui::pages::storage::StorageMsg;
 use crate::ui::pages::vm_details::VmDetailsMsg;
@@ -162,6 +163,7 @@ impl App {
             Event::Metrics(tick) => self.on_metrics(tick),
             Event::Graphics(event) => self.consoles.on_graphics(event),
             Event::Serial(event) => self.consoles.on_serial(event),
+            Event::Screenshot(e) => self.machines.emit(MachinesMsg::Screenshot(e)),
         }
     }
 

@@ -91,6 +91,7 @@ impl Worker {
                 Msg::Cmd(Command::Network(cmd)) => self.network_disconnected(cmd),
                 Msg::Cmd(Command::Metrics(cmd)) => self.metrics(cmd),
                 Msg::Cmd(Command::Graphics(cmd)) => self.graphics_disconnected(cmd),
+                Msg::Cmd(Command::Screenshot(cmd)) => self.screenshot_disconnected(cmd),
                 // Stale notices from the old connection, refreshes (the reconnect sends a
                 // fresh list anyway) and test hooks have nothing to act on.
                 Msg::Cmd(Command::Refresh) | Msg::Notice(_) | Msg::Exec(_) | Msg::SimulateClose => {

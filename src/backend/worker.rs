@@ -36,9 +36,11 @@ use super::metrics::sampler::Sampler;
 use super::metrics::{MetricsCommand, MetricsTick};
 use super::networks::{NetworkCommand, NetworkEvent};
 use super::portfwd::{PortForwardCommand, PortForwardEvent};
+use super::screenshot::{ScreenshotCommand, ScreenshotEvent};
 use super::serial::{SerialCommand, SerialEvent};
 use super::storage::{StorageCommand, StorageEvent};
 use super::types::{HostInfo, LinkState, VmAction, VmDetails, VmSummary};
+use super::worker_screenshot::Shooter;
 use super::xml_define::XmlKind;
 use super::{details, event_loop, host, reconnect, summary};
 
@@ -103,6 +105,9 @@ pub enum Command {
     /// Serial ports and text consoles (src/backend/serial; handled in
     /// `worker_serial.rs`): open one, answered with [`Event::Serial`].
     Serial(SerialCommand),
+    /// Thumbnails of running machines (src/backend/screenshot; handled in
+    /// `worker_screenshot.rs` on a thread of its own), answered with [`Event::Screenshot`]s.
+    Screenshot(ScreenshotCommand),
 }
 
 /// What a worker tells the UI, through the sink closure given to [`ConnectionHandle::spawn`].
@@ -186,6 +191,8 @@ pub enum Event {
     Graphics(GraphicsEvent),
     /// The answer to [`Command::Serial`]: an open console session, or why not.
     Serial(SerialEvent),
+    /// The answers to [`Command::Screenshot`], one per machine.
+    Screenshot(ScreenshotEvent),
 }
 
 /// A closure run on the worker's connection (tests and diagnostics).
@@ -245,6 +252,7 @@ impl ConnectionHandle {
             names: HashMap::new(),
             sent: HashMap::new(),
             sampler: Sampler::new(),
+            shooter: Shooter::default(),
         };
         let spawned = thread::Builder::new()
             .name(format!("libvirt {uri}"))
@@ -321,6 +329,8 @@ pub(super) struct Worker {
     sent: HashMap<String, u64>,
     /// The metrics sampler thread's controls (ends when the worker is dropped).
     pub(super) sampler: Sampler,
+    /// The thumbnails thread's controls (ends when the worker is dropped).
+    pub(super) shooter: Shooter,
 }
 
 impl Worker {
@@ -403,6 +413,10 @@ impl Worker {
                 Msg::Cmd(Command::Serial(cmd)) => self.serial(link, cmd),
                 Msg::Cmd(Command::Metrics(cmd)) => {
                     self.metrics(cmd);
+                    None
+                }
+                Msg::Cmd(Command::Screenshot(cmd)) => {
+                    self.screenshot(link, cmd);
                     None
                 }
                 Msg::Notice(Notice::Lifecycle {

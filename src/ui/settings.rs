@@ -74,12 +74,21 @@ fn load() -> Option<gio::Settings> {
     }
 }
 
+/// The settings, if their schema has `key` (an older installed schema may lack a new
+/// key, and GSettings aborts on unknown keys).
+fn with_key(key: &str) -> Option<gio::Settings> {
+    settings().filter(|s| {
+        s.settings_schema()
+            .is_some_and(|schema| schema.has_key(key))
+    })
+}
+
 pub fn string(key: &str) -> Option<String> {
-    settings().map(|s| s.string(key).to_string())
+    with_key(key).map(|s| s.string(key).to_string())
 }
 
 pub fn set_string(key: &str, value: &str) {
-    if let Some(s) = settings() {
+    if let Some(s) = with_key(key) {
         if let Err(e) = s.set_string(key, value) {
             log::warn!("could not store {key}: {e}");
         }

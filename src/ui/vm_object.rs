@@ -1,14 +1,16 @@
 //! `VmObject`: one domain as a GObject, the item type of the machines list model.
 //!
 //! Rows and the details page watch `notify::revision`; an update replaces the summary in
-//! place and bumps the revision, so a list of thousands never re-creates rows.
+//! place and bumps the revision, so a list of thousands never re-creates rows. Grid cards
+//! also watch `notify::thumbnail`: a small screenshot of a running machine, dropped when
+//! it stops.
 
 use std::cell::{Cell, Ref, RefCell};
 use std::collections::VecDeque;
 
-use gtk::glib;
 use gtk::glib::prelude::*;
 use gtk::glib::subclass::prelude::*;
+use gtk::{gdk, glib};
 
 use crate::backend::VmSummary;
 
@@ -27,6 +29,10 @@ mod imp {
         pub cpu: Cell<f64>,
         /// The last [`super::CPU_HISTORY`] CPU figures, oldest first.
         pub cpu_history: RefCell<VecDeque<f32>>,
+        /// A recent screenshot, scaled down (the Machines grid); `None` while the machine
+        /// is not running or none was taken yet.
+        #[property(get, nullable)]
+        pub thumbnail: RefCell<Option<gdk::Texture>>,
     }
 
     #[glib::object_subclass]
@@ -89,12 +95,27 @@ impl VmObject {
         })
     }
 
-    /// Replaces the summary; notifies watchers only when something changed.
+    /// Sets or drops the screenshot; notifies only on a change.
+    pub fn set_thumbnail(&self, texture: Option<&gdk::Texture>) {
+        let imp = self.imp();
+        if imp.thumbnail.borrow().as_ref() == texture {
+            return;
+        }
+        imp.thumbnail.replace(texture.cloned());
+        self.notify_thumbnail();
+    }
+
+    /// Replaces the summary; notifies watchers only when something changed. A machine
+    /// that stopped loses its thumbnail.
     pub fn update(&self, summary: VmSummary) {
         if *self.summary() == summary {
             return;
         }
+        let stopped = !summary.state.is_active();
         self.imp().summary.replace(Some(summary));
+        if stopped {
+            self.set_thumbnail(None);
+        }
         let imp = self.imp();
         imp.revision.set(imp.revision.get() + 1);
         self.notify_revision();

@@ -154,12 +154,47 @@ pub fn echo_round_trip() {
         out.seen
     );
     assert!(out.seen.contains("2998 2999 3000"), "{}", out.seen);
+    bounded_output_loses_nothing(&session, &mut out);
     session.close();
     let end = out.end(EVENT);
     assert_eq!(end.reason, EndReason::Closed, "{end:?}");
     assert!(session.is_ended());
     // Writes after the end are ignored, not queued.
     session.write(b"echo never\r");
+}
+
+/// The guest prints ~130 KB while nobody reads the session: the channel fills (64
+/// chunks; the daemon's packets off a pty are small), the session stops reading, and once
+/// drained every line arrives, in order. (The guest's 16550 prints ~16 KB/s under TCG.)
+fn bounded_output_loses_nothing(session: &SerialSession, out: &mut Output) {
+    const LINES: u32 = 20_000;
+    out.seen.clear();
+    let t = Instant::now();
+    session.write(format!("seq 1 {LINES}; echo KVMM-BIG-$((2+2))\r").as_bytes());
+    // Not reading: the channel fills up to its bound and stays there.
+    wait_until("the output channel full", Duration::from_secs(120), || {
+        (out.rx.len() >= 64).then_some(())
+    });
+    println!("channel full after {:?}", t.elapsed());
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(out.rx.len() <= 64, "bounded: {} chunks", out.rx.len());
+    assert!(
+        out.text("KVMM-BIG-4", Duration::from_secs(180)),
+        "the end of the burst: {} bytes",
+        out.seen.len()
+    );
+    println!(
+        "{} bytes through a full channel in {:?}",
+        out.seen.len(),
+        t.elapsed()
+    );
+    let numbers: Vec<u32> = out
+        .seen
+        .split("\r\n")
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    assert_eq!(numbers.len(), LINES as usize);
+    assert!(numbers.iter().zip(1..).all(|(n, i)| *n == i), "in order");
 }
 
 /// A second client is refused as busy; `force` takes the console over and the first
@@ -196,6 +231,13 @@ pub fn busy_and_take_over() {
     round_trip(&third, &mut third_out);
     drop(third);
     third_out.end(EVENT);
+    // Dropped before anyone took its output: freed all the same.
+    drop(reopen_when_free(&live));
+    let fifth = reopen_when_free(&live);
+    let mut fifth_out = Output::of(&fifth);
+    round_trip(&fifth, &mut fifth_out);
+    fifth.close();
+    assert_eq!(fifth_out.end(EVENT).reason, EndReason::Closed);
     // The guest's shell is still reachable the tests' own way.
     assert!(Shell::open_current()
         .try_run("echo back", Duration::from_secs(10))

@@ -6,9 +6,11 @@
 //! In order: a closed port (Disconnected with a reason); host/port without a password
 //! (AuthRequired), a wrong one (AuthFailed), the right one (Connected, frames, a picture
 //! that is not blank); a shell command typed through the view's key path on the guest's
-//! VGA console, answered on its serial log; sockets from `virDomainOpenGraphicsFD` with
-//! the password and with SKIPAUTH (Connected, frames); too few sockets (Disconnected with
-//! a reason); the guest destroyed under the view (Disconnected(None)).
+//! VGA console, answered on its serial log and shown on screen; Send Key (Ctrl+Alt+F2 to
+//! another virtual terminal and Ctrl+Alt+F1 back); the backend's graphics endpoint (its
+//! `virDomainOpenGraphicsFD` sockets and the password from the secure XML: Connected,
+//! frames); too few sockets (Disconnected with a reason); SKIPAUTH sockets without a
+//! password (Connected), then the guest destroyed under the view (Disconnected(None)).
 
 use std::cell::RefCell;
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -18,8 +20,9 @@ use std::time::{Duration, Instant};
 
 use gtk::glib;
 use gtk::prelude::*;
+use kvm_manager::backend::graphics::{self, GraphicsEndpoint, Protocol, SharedFd};
 use kvm_manager::ui::widgets::display::keymap::xt_from_evdev;
-use kvm_manager::ui::widgets::display::DisplayState;
+use kvm_manager::ui::widgets::display::{DisplayState, SendKey};
 use kvm_manager::ui::widgets::spice_view::{SpiceView, SOCKETS_NEEDED};
 use virt::connect::Connect;
 
@@ -122,6 +125,24 @@ fn graphics_fds(view: &SpiceView, count: usize, flags: u32) -> Vec<OwnedFd> {
     fds.into_iter()
         .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
         .collect()
+}
+
+/// The guest's graphics endpoint from the backend (`graphics::open`, as the worker runs
+/// it), with [`SOCKETS_NEEDED`] sockets, opened on a thread of its own.
+fn backend_endpoint(view: &SpiceView) -> GraphicsEndpoint {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let conn = Connect::open(Some(URI)).expect("connect");
+        let uuid = conn
+            .lookup_domain_by_name(SPICE_DOMAIN)
+            .and_then(|d| d.uuid_string())
+            .expect("the SPICE guest");
+        let endpoint = graphics::open(&conn, URI, &uuid, SOCKETS_NEEDED as u8);
+        let _ = tx.send(endpoint.map_err(|e| e.to_string()));
+    });
+    pump_until(view, "the graphics endpoint", LIMIT, || rx.try_recv().ok())
+        .expect("graphics::open")
+        .expect("a SPICE device")
 }
 
 fn wait_state(view: &SpiceView, what: &str, pred: impl Fn(&DisplayState) -> bool) -> DisplayState {
@@ -288,11 +309,41 @@ pub fn child() {
         let _ = t.save_to_png("build/live/spice-console.png");
     }
 
+    // Send Key: Ctrl+Alt+F2 switches the guest to tty2, Ctrl+Alt+F1 back. The kernel only
+    // switches to a terminal that exists: opening /dev/tty2 makes it.
+    type_text(&view, "echo vt2 >/dev/tty2\n");
+    pump_for(Duration::from_secs(1));
+    let tty1 = pixels(&view);
+    view.send_key(SendKey::CtrlAltF(2));
+    let gone = pump_until(&view, "tty2 on screen", Duration::from_secs(10), || {
+        let n = changed_pixels(&tty1, &pixels(&view));
+        (n > 1000).then_some(n)
+    });
+    view.send_key(SendKey::CtrlAltF(1));
+    pump_until(
+        &view,
+        "tty1 back on screen",
+        Duration::from_secs(10),
+        || (changed_pixels(&tty1, &pixels(&view)) < 50).then_some(()),
+    );
+    println!("Ctrl+Alt+F2 changed {gone} pixels, Ctrl+Alt+F1 brought tty1 back");
+
     // Sockets from libvirt, the password from before.
+    // The app's way: the backend's graphics endpoint, with its sockets and the password
+    // from the secure XML.
     view.close();
-    assert_eq!(view.state(), DisplayState::Idle);
-    let fds = graphics_fds(&view, SOCKETS_NEEDED, 0);
-    view.open_fds(fds);
+    assert_eq!(view.state(), DisplayState::Disconnected(None));
+    let endpoint = backend_endpoint(&view);
+    assert_eq!(endpoint.protocol, Protocol::Spice);
+    assert_eq!(endpoint.password.as_deref(), Some(SPICE_PASSWORD));
+    assert_eq!(
+        endpoint.fds.len(),
+        SOCKETS_NEEDED,
+        "{:?}",
+        endpoint.fd_error
+    );
+    view.set_password(endpoint.password.clone());
+    view.open_fds(endpoint.fds.iter().filter_map(SharedFd::take).collect());
     let first = wait_picture(&view, "fds");
     println!(
         "fds: {:?}, first frame {first:?} after opening",

@@ -353,8 +353,7 @@ def test_console_types_into_the_guest_reboots_it_and_saves_a_screenshot():
     folder = tempfile.mkdtemp(prefix="kvmm-shot-")
     path = os.path.join(folder, "guest.png")
     app.click(app.find("push button", "Take Screenshot"))
-    app.set_text(app.find(lib.ENTRY, "Name", timeout=10), path)
-    app.key("Return")
+    tc.choose(app, "Save Screenshot", path, "Save")
     lib.wait_for(lambda: os.path.exists(path) and os.path.getsize(path) > 0, 10, path)
     time.sleep(0.3)
     width, height, colours = tc.png_facts(path)
@@ -375,8 +374,9 @@ def test_console_types_into_the_guest_reboots_it_and_saves_a_screenshot():
     mark("Ctrl+Alt+Del rebooted the guest")
 
     # The serial console: pick it, type a line, the guest answers on ttyS0.
-    app.pointer_click(app.find(name="Console"))
-    app.click(app.find(name="Serial port 1", showing_only=False))
+    app.pointer_click(app.find(name="Select Console"))
+    app.find(name="Serial port 1", showing_only=False)
+    app.key("Down", "Return")
     terminal = app.find(name=f"Serial port 1 of “{DOMAIN}”", timeout=20)
     app.pointer_click(terminal)
     lib.run(["xdotool", "type", "--delay", "40", "--", "echo KVMM-SER-UI-$((1+1))"])

@@ -14,6 +14,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
+import test_console as console_tests  # noqa: E402
 import test_create as create  # noqa: E402
 import test_machines as ui  # noqa: E402
 import test_monitoring as monitoring  # noqa: E402
@@ -53,6 +54,11 @@ def pages(app):
 
     def dashboard():
         open_sidebar(app, "Dashboard")
+
+    def machines_grid():
+        machines()
+        app.click(app.find("push button", "Grid view"))
+        app.find(name=ui.re.compile("^Screen of \u201c"), timeout=15)
 
     def xml():
         details()
@@ -110,7 +116,21 @@ def pages(app):
         app.find(name="Metric History")
         time.sleep(1)
 
+    def console(vm):
+        machines()
+        ui.open_details(app, ui.search(app, vm))
+        if vm == "web-uefi":
+            # A real VNC server where the fixture's display listens (see test_console).
+            SERVERS.append(console_tests.QemuVnc())
+        app.pointer_click(app.find("page tab", "Console"))
+        if vm == "web-uefi":
+            console_tests.display_of(app, vm)
+        else:
+            app.find(name="Machine Is Not Running")
+
     return [("dashboard", dashboard), ("machines", machines), ("details", details),
+    return [("dashboard", dashboard), ("machines", machines), ("machines-grid", machines_grid),
+            ("details", details),
             ("details-xml", xml), ("force-off-dialog", force_off_dialog),
             ("welcome", welcome), ("templates", templates),
             ("new-vm-source", lambda: new_vm(0)), ("new-vm-os", lambda: new_vm(1)),
@@ -135,7 +155,9 @@ def pages(app):
             ("new-alert-rule-dialog", alert_rule_dialog),
             ("insights", lambda: (open_sidebar(app, "Insights"),
                                   app.find(name="Most CPU", timeout=20))),
-            ("preferences", preferences)]
+            ("preferences", preferences),
+            ("console", lambda: console("web-uefi")),
+            ("console-stopped", lambda: console("build-off"))]
 
 
 # Pages shown on another connection than the fixture: the welcome page appears when the
@@ -145,6 +167,10 @@ ONLY = [o for o in os.environ.get("KVMM_SHOTS", "").split(",") if o]
 URIS = {"welcome": "qemu:///system?socket=/nonexistent/libvirt-sock"}
 # Pages shown with three days of seeded history (examples/seed_history).
 SEEDED = ("dashboard", "performance", "alerts", "insights", "preferences")
+
+
+# Servers a page started (the console's VNC server), stopped after its screenshot.
+SERVERS = []
 
 
 def seeded():
@@ -164,6 +190,9 @@ def main():
                 if ONLY and not any(name.startswith(o) for o in ONLY):
                     continue
                 env = {"ADW_DEBUG_COLOR_SCHEME": value}
+                if name == "machines-grid":
+                    # Its choice of view must not reach the later pages' apps.
+                    env["GSETTINGS_BACKEND"] = "memory"
                 if name.split("-")[0] in SEEDED:
                     env["XDG_DATA_HOME"] = seeded()
                 app = lib.App(uri=URIS.get(name, ui.uri()), env=env)
@@ -185,6 +214,8 @@ def main():
                           f"{str(e).splitlines()[0]}", flush=True)
                 finally:
                     app.quit()
+                    while SERVERS:
+                        SERVERS.pop().stop()
     print(f"\n{len(taken)} screenshots in {os.path.relpath(OUT, lib.REPO)}/, "
           f"{len(missed)} pages not reached")
     return 0 if taken else 1

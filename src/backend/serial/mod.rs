@@ -7,8 +7,9 @@
 //!   connection. A console another client holds (`virsh console`, virt-manager) is
 //!   refused with [`ErrorKind::Busy`]; `force` takes it over (`VIR_DOMAIN_CONSOLE_FORCE`),
 //!   which ends the other client's session.
-//! - `pump`: the stream is served on libvirt's event-loop thread (stream and timer
-//!   callbacks), so reads and writes never race and no thread per console is needed.
+//! - `pump` and `stream`: the stream is served on libvirt's event-loop thread (stream
+//!   and timer callbacks), so reads and writes never race and no thread per console is
+//!   needed.
 //! - [`session`]: the UI's [`SerialSession`]: `write` (never blocks), `close`, and
 //!   `output()`, an async channel of the guest's bytes ending with a [`SerialEnd`].
 //!
@@ -18,6 +19,7 @@
 pub mod consoles;
 mod pump;
 pub mod session;
+mod stream;
 
 use std::ffi::CString;
 use std::os::raw::c_uint;
@@ -108,7 +110,7 @@ pub fn open(
         });
     }
     let stream = open_stream(conn, &dom, &name, &console, force)?;
-    let shared = pump::start(stream).map_err(|e| virt_err(&e))?;
+    let shared = stream::start(stream).map_err(|e| virt_err(&e))?;
     Ok(SerialSession::new(shared, uuid.to_owned(), name, console))
 }
 
@@ -141,7 +143,7 @@ fn open_stream(
     name: &str,
     console: &TextConsole,
     force: bool,
-) -> Result<pump::StreamRef, BackendError> {
+) -> Result<stream::StreamRef, BackendError> {
     let dev = CString::new(console.device.as_str()).map_err(|_| no_console(name, None))?;
     // SAFETY: the connection pointer is valid while `conn` lives; a new stream comes
     // back with one reference, which `StreamRef` owns.
@@ -149,7 +151,7 @@ fn open_stream(
     if ptr.is_null() {
         return Err(virt_err(&virt::error::Error::last_error()));
     }
-    let stream = pump::StreamRef::new(ptr);
+    let stream = stream::StreamRef::new(ptr);
     let flags = if force {
         sys::VIR_DOMAIN_CONSOLE_FORCE
     } else {

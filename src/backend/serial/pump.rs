@@ -18,25 +18,23 @@
 //! libvirt stops reading the pty and the guest's serial line backs up) and the timer
 //! retries every [`RETRY_MS`]. The last slot is kept for the end notice, so it always fits.
 //!
-//! Lifetime: the timer's opaque pointer owns one `Arc<Shared>` (freed by libvirt through
-//! the timer's free callback after the timer is removed); the stream callback borrows the
-//! same `Shared` without owning it, which is sound because only the timer removes the
-//! stream callback, on this same thread, before it removes itself.
+//! The callbacks' registration and the lifetime of `Shared` behind them are in
+//! [`super::stream`].
 
-use std::os::raw::{c_char, c_int, c_void};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::os::raw::{c_char, c_int};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use flume::{Receiver, Sender, TrySendError};
 use virt::sys;
 
 use super::session::{EndReason, SerialEnd, SerialOutput};
+use super::stream::StreamRef;
 
 /// Bytes read per `virStreamRecv`.
 pub(super) const CHUNK: usize = 16 * 1024;
-/// Chunks one stream callback reads before it yields (libvirt calls again while data
-/// remains).
+/// Reads one stream callback makes before it yields (libvirt calls again while data
+/// remains); what they bring is handed over as one chunk.
 const READS_PER_CALL: usize = 8;
 /// Channel slots: `CAPACITY - 1` data chunks (1 MiB) plus one for the end notice.
 pub(super) const CAPACITY: usize = 65;
@@ -48,37 +46,9 @@ pub(super) const OUTBOX_MAX: usize = 1 << 20;
 /// notice (timer retries).
 const TAIL_RETRIES: u32 = 100;
 
-const READABLE: c_int = sys::VIR_STREAM_EVENT_READABLE as c_int;
+pub(super) const READABLE: c_int = sys::VIR_STREAM_EVENT_READABLE as c_int;
 const WRITABLE: c_int = sys::VIR_STREAM_EVENT_WRITABLE as c_int;
 const FAILED: c_int = (sys::VIR_STREAM_EVENT_ERROR | sys::VIR_STREAM_EVENT_HANGUP) as c_int;
-
-/// One reference to a libvirt stream, released on drop.
-pub(super) struct StreamRef(sys::virStreamPtr);
-
-// SAFETY: libvirt objects are reference counted and thread-safe; the pointer is only
-// passed to libvirt.
-unsafe impl Send for StreamRef {}
-unsafe impl Sync for StreamRef {}
-
-impl StreamRef {
-    /// Take over one reference (from `virStreamNew`).
-    pub(super) fn new(ptr: sys::virStreamPtr) -> StreamRef {
-        StreamRef(ptr)
-    }
-
-    pub(super) fn ptr(&self) -> sys::virStreamPtr {
-        self.0
-    }
-}
-
-impl Drop for StreamRef {
-    fn drop(&mut self) {
-        // SAFETY: we own one reference, released exactly once.
-        if unsafe { sys::virStreamFree(self.0) } < 0 {
-            log::debug!("virStreamFree: {}", virt::error::Error::last_error());
-        }
-    }
-}
 
 /// The event-loop thread's state (the lock is uncontended: only that thread takes it).
 #[derive(Default)]
@@ -108,6 +78,42 @@ pub(super) struct Shared {
 }
 
 impl Shared {
+    /// The state of a session on `stream`, opened with `VIR_STREAM_NONBLOCK`; the
+    /// stream callback is to be registered for READABLE.
+    pub(super) fn new(stream: StreamRef) -> Shared {
+        let (tx, rx) = flume::bounded(CAPACITY);
+        Shared {
+            stream,
+            timer: AtomicI32::new(-1),
+            ended: AtomicBool::new(false),
+            closing: AtomicBool::new(false),
+            outbox: Mutex::new(Vec::new()),
+            state: Mutex::new(State {
+                events: READABLE,
+                ..State::default()
+            }),
+            tx,
+            rx: Mutex::new(Some(rx)),
+        }
+    }
+
+    pub(super) fn stream(&self) -> &StreamRef {
+        &self.stream
+    }
+
+    /// The timer that serves this session (set once, right after it is added).
+    pub(super) fn set_timer_id(&self, timer: c_int) {
+        self.timer.store(timer, Ordering::SeqCst);
+    }
+
+    /// The session could not start: the timer must only release its reference.
+    pub(super) fn abandon(&self) {
+        let mut s = self.lock();
+        s.torn_down = true;
+        s.ending = Some(SerialEnd::new(EndReason::Failed, None));
+        self.ended.store(true, Ordering::SeqCst);
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -235,31 +241,49 @@ impl Shared {
         }
     }
 
-    /// Read what the guest printed, up to the per-call budget. Event-loop thread only.
+    /// Read what the guest printed (up to [`READS_PER_CALL`] reads, gathered into one
+    /// chunk of at most [`CHUNK`] bytes) and hand it to the UI. Event-loop thread only.
     fn read(&self, s: &mut State) {
+        if s.ending.is_some() || !self.deliver_pending(s) {
+            return;
+        }
+        let mut buf = vec![0u8; CHUNK];
+        let mut len = 0;
+        let mut end = None;
         for _ in 0..READS_PER_CALL {
-            if s.ending.is_some() || !self.deliver_pending(s) {
-                return;
+            let room = &mut buf[len..];
+            if room.is_empty() {
+                break;
             }
-            let mut buf = vec![0u8; CHUNK];
-            // SAFETY: the stream is open; `buf` is valid for CHUNK bytes.
+            // SAFETY: the stream is open (not torn down: `ending` is unset); `room` is
+            // valid for its length.
             let n = unsafe {
-                sys::virStreamRecv(self.stream.ptr(), buf.as_mut_ptr() as *mut c_char, CHUNK)
+                sys::virStreamRecv(
+                    self.stream.ptr(),
+                    room.as_mut_ptr() as *mut c_char,
+                    room.len(),
+                )
             };
             match n {
-                n if n > 0 => {
-                    buf.truncate(n as usize);
-                    if !self.deliver(s, buf) {
-                        return;
-                    }
+                n if n > 0 => len += n as usize,
+                0 => {
+                    end = Some((EndReason::Stopped, None));
+                    break;
                 }
-                0 => return self.end(s, EndReason::Stopped, None),
-                -2 => return,
+                -2 => break,
                 _ => {
-                    let (reason, detail) = SerialEnd::from_last_error();
-                    return self.end(s, reason, detail);
+                    end = Some(SerialEnd::from_last_error());
+                    break;
                 }
             }
+        }
+        if len > 0 {
+            buf.truncate(len);
+            // When the channel is full the chunk waits as `pending`, reading pauses.
+            self.deliver(s, buf);
+        }
+        if let Some((reason, detail)) = end {
+            self.end(s, reason, detail);
         }
     }
 
@@ -295,7 +319,7 @@ impl Shared {
     }
 
     /// The stream callback's work.
-    fn on_stream(&self, events: c_int) {
+    pub(super) fn on_stream(&self, events: c_int) {
         let mut s = self.lock();
         if s.torn_down {
             return;
@@ -313,7 +337,7 @@ impl Shared {
     }
 
     /// The timer's work. `true` when the session is over and the timer must go.
-    fn on_timer(&self) -> bool {
+    pub(super) fn on_timer(&self) -> bool {
         let mut s = self.lock();
         // Idle again unless something below asks for more; a wake from another thread
         // after this line fires the timer once more, so none is lost.
@@ -335,7 +359,7 @@ impl Shared {
             let graceful = s.ending.as_ref().map(|e| e.reason) == Some(EndReason::Stopped);
             s.torn_down = true;
             self.outbox().clear();
-            self.teardown(graceful);
+            self.stream.teardown(graceful);
             // Output nobody took: let the sends below fail instead of waiting.
             drop(self.take_output());
         }
@@ -357,117 +381,4 @@ impl Shared {
         }
         true
     }
-
-    /// Stop the stream callback and end the stream. Event-loop thread only
-    /// (`virStreamFinish`/`virStreamAbort` wait for the daemon; no other thread waits
-    /// for the state lock meanwhile).
-    fn teardown(&self, graceful: bool) {
-        let st = self.stream.ptr();
-        // SAFETY: the callback was registered at open and is removed only here; after
-        // this no stream callback runs, so its borrowed pointer to `self` is released.
-        unsafe {
-            if sys::virStreamEventRemoveCallback(st) < 0 {
-                log::debug!(
-                    "virStreamEventRemoveCallback: {}",
-                    virt::error::Error::last_error()
-                );
-            }
-            let rc = if graceful {
-                sys::virStreamFinish(st)
-            } else {
-                sys::virStreamAbort(st)
-            };
-            if rc < 0 {
-                log::debug!(
-                    "ending the console stream: {}",
-                    virt::error::Error::last_error()
-                );
-            }
-        }
-    }
-}
-
-unsafe extern "C" fn on_stream(_st: sys::virStreamPtr, events: c_int, opaque: *mut c_void) {
-    // SAFETY: `opaque` is the `Shared` kept alive by the timer's reference, and this
-    // callback is removed (on this thread) before that reference is released.
-    let shared = unsafe { &*(opaque as *const Shared) };
-    if catch_unwind(AssertUnwindSafe(|| shared.on_stream(events))).is_err() {
-        log::error!("serial console: the stream callback panicked");
-    }
-}
-
-unsafe extern "C" fn on_timer(timer: c_int, opaque: *mut c_void) {
-    // SAFETY: `opaque` is the `Arc<Shared>` leaked for this timer, released only by
-    // `free_shared` after the timer is removed.
-    let shared = unsafe { &*(opaque as *const Shared) };
-    let done = catch_unwind(AssertUnwindSafe(|| shared.on_timer())).unwrap_or_else(|_| {
-        log::error!("serial console: the timer callback panicked");
-        true
-    });
-    if done {
-        // SAFETY: removing a timer from its own callback is allowed; libvirt then calls
-        // `free_shared` once, outside its lock.
-        unsafe { sys::virEventRemoveTimeout(timer) };
-    }
-}
-
-unsafe extern "C" fn free_shared(opaque: *mut c_void) {
-    // SAFETY: the pointer came from `Arc::into_raw` in `start`, and libvirt calls this
-    // once. Dropping the last reference frees the stream (no libvirt lock is held here).
-    drop(unsafe { Arc::from_raw(opaque as *const Shared) });
-}
-
-/// Serve an open console stream (opened with `VIR_STREAM_NONBLOCK`) on the event loop.
-/// On failure the stream is aborted and libvirt's error returned.
-pub(super) fn start(stream: StreamRef) -> Result<Arc<Shared>, virt::error::Error> {
-    let (tx, rx) = flume::bounded(CAPACITY);
-    let shared = Arc::new(Shared {
-        stream,
-        timer: AtomicI32::new(-1),
-        ended: AtomicBool::new(false),
-        closing: AtomicBool::new(false),
-        outbox: Mutex::new(Vec::new()),
-        state: Mutex::new(State {
-            events: READABLE,
-            ..State::default()
-        }),
-        tx,
-        rx: Mutex::new(Some(rx)),
-    });
-    let st = shared.stream.ptr();
-    let opaque = Arc::into_raw(shared.clone()) as *mut c_void;
-    // SAFETY: plain C calls; `opaque` stays valid until `free_shared` runs. The event loop
-    // was registered by `event_loop::ensure_started` before any connection was opened.
-    let timer = unsafe { sys::virEventAddTimeout(-1, Some(on_timer), opaque, Some(free_shared)) };
-    if timer < 0 {
-        let e = virt::error::Error::last_error();
-        // SAFETY: the timer was not added, so the leaked reference is ours to release;
-        // the stream is open and has no callback.
-        unsafe {
-            free_shared(opaque);
-            sys::virStreamAbort(st);
-        }
-        return Err(e);
-    }
-    shared.timer.store(timer, Ordering::SeqCst);
-    let borrowed = Arc::as_ptr(&shared) as *mut c_void;
-    // SAFETY: see `on_stream`; no free callback: the pointer is borrowed.
-    let rc =
-        unsafe { sys::virStreamEventAddCallback(st, READABLE, Some(on_stream), borrowed, None) };
-    if rc < 0 {
-        let e = virt::error::Error::last_error();
-        // Mark it torn down so the timer only releases its reference.
-        {
-            let mut s = shared.lock();
-            s.torn_down = true;
-            s.ending = Some(SerialEnd::new(EndReason::Failed, None));
-        }
-        // SAFETY: the stream is open with no callback; the timer is ours.
-        unsafe {
-            sys::virStreamAbort(st);
-            sys::virEventRemoveTimeout(timer);
-        }
-        return Err(e);
-    }
-    Ok(shared)
 }

@@ -84,6 +84,9 @@ mod tests {
     fn without_details_the_first_text_console_is_offered() {
         let choices = console_choices(None);
         assert_eq!(choices.len(), 2);
-        assert!(matches!(&choices[1], ConsoleChoice::Text { device: None, .. }));
+        assert!(matches!(
+            &choices[1],
+            ConsoleChoice::Text { device: None, .. }
+        ));
     }
 }

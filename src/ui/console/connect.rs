@@ -16,7 +16,7 @@ use crate::backend::graphics::{GraphicsCommand, GraphicsEndpoint, Protocol};
 use crate::backend::serial::{SerialCommand, SerialSession};
 use crate::backend::{BackendError, Command, ErrorKind};
 use crate::ui::widgets::display::DisplayState;
-use crate::ui::widgets::spice_view::SpiceView;
+use crate::ui::widgets::spice_view::{self, SpiceView};
 use crate::ui::widgets::terminal::SerialTerminal;
 use crate::ui::widgets::vnc_view::VncView;
 
@@ -42,22 +42,8 @@ impl Inner {
         self.pages.show_connecting(&gettext("Connecting…"));
         let weak = Rc::downgrade(self);
         let request = match choice {
-            ConsoleChoice::Display => self.hub.request(
-                true,
-                |request| {
-                    Command::Graphics(GraphicsCommand::Open {
-                        uuid,
-                        request,
-                        fds: 1,
-                    })
-                },
-                move |reply| {
-                    if let (Some(inner), Reply::Graphics(result)) = (weak.upgrade(), reply) {
-                        inner.state.borrow_mut().pending = None;
-                        inner.on_graphics(result);
-                    }
-                },
-            ),
+            // One socket: VNC needs no more; SPICE asks again for one per channel.
+            ConsoleChoice::Display => self.request_display(uuid, 1),
             ConsoleChoice::Text { device, .. } => {
                 let force = std::mem::take(&mut self.state.borrow_mut().force);
                 self.hub.request(
@@ -80,6 +66,21 @@ impl Inner {
             }
         };
         self.state.borrow_mut().pending = request;
+    }
+
+    /// Ask the worker where the display is, with `fds` sockets from libvirt.
+    fn request_display(self: &Rc<Self>, uuid: String, fds: u8) -> Option<u64> {
+        let weak = Rc::downgrade(self);
+        self.hub.request(
+            true,
+            |request| Command::Graphics(GraphicsCommand::Open { uuid, request, fds }),
+            move |reply| {
+                if let (Some(inner), Reply::Graphics(result)) = (weak.upgrade(), reply) {
+                    inner.state.borrow_mut().pending = None;
+                    inner.on_graphics(result);
+                }
+            },
+        )
     }
 
     /// Close whatever is connected or pending (no state page change).
@@ -118,7 +119,8 @@ impl Inner {
             self.pages.show_stopped(&self.vm_name());
         } else {
             let busy = err.kind == ErrorKind::Busy;
-            self.pages.show_lost(&format!("{}\n{}", err.message, err.hint), busy);
+            self.pages
+                .show_lost(&format!("{}\n{}", err.message, err.hint), busy);
         }
         self.update_toolbar();
     }
@@ -134,6 +136,15 @@ impl Inner {
             }
             Err(err) => return self.on_failure(&err),
         };
+        let wanted = spice_view::SOCKETS_NEEDED;
+        if endpoint.protocol == Protocol::Spice && (1..wanted).contains(&endpoint.fds.len()) {
+            // libvirt hands out sockets: SPICE needs one per channel (these few close).
+            if let Some(uuid) = self.uuid() {
+                let request = self.request_display(uuid, wanted as u8);
+                self.state.borrow_mut().pending = request;
+                return;
+            }
+        }
         let screen = match endpoint.protocol {
             Protocol::Vnc => Screen::Vnc(VncView::new()),
             Protocol::Spice => Screen::Spice(SpiceView::new()),
@@ -155,7 +166,9 @@ impl Inner {
             screen.set_scaling(state.scaling);
             screen.set_resize_guest(state.resize_guest);
         }
-        screen.set_password(endpoint.password.clone());
+        // A password typed after a refusal wins over the one in the XML.
+        let typed = self.state.borrow_mut().typed_password.take();
+        screen.set_password(typed.or_else(|| endpoint.password.clone()));
         self.pages.set_display(&screen.widget(), &self.vm_name());
         self.state.borrow_mut().current = Current::Screen(screen.clone());
         let fds: Vec<OwnedFd> = endpoint.fds.iter().filter_map(|f| f.take()).collect();
@@ -229,10 +242,22 @@ impl Inner {
     }
 
     /// Submit the credentials typed on the password page.
-    pub(super) fn submit_credentials(&self, username: Option<&str>, password: &str) {
-        if let Current::Screen(screen) = &self.state.borrow().current {
-            screen.provide_credentials(username, password);
+    /// The server is still asking: answer it. After a refusal the server has hung up, so
+    /// connect again with what was typed.
+    pub(super) fn submit_credentials(self: &Rc<Self>, username: Option<&str>, password: &str) {
+        let asking = self
+            .screen()
+            .filter(|s| matches!(s.state(), DisplayState::AuthRequired { .. }));
+        match asking {
+            Some(screen) => {
+                screen.provide_credentials(username, password);
+                self.pages.show_connecting(&gettext("Signing in…"));
+            }
+            None => {
+                self.disconnect();
+                self.state.borrow_mut().typed_password = Some(password.to_owned());
+                self.connect_if_active();
+            }
         }
-        self.pages.show_connecting(&gettext("Signing in…"));
     }
 }

@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+use adw::prelude::*;
 use gettextrs::gettext;
 use gtk::gio;
-use adw::prelude::*;
 
 use super::view::Inner;
 use crate::i18n::gettext_f;
@@ -38,7 +38,11 @@ pub fn viewer_args(uri: &str, uuid: &str) -> Vec<String> {
         args.push("--attach".to_owned());
     }
     // Wait for the display (the machine may be starting) and re-open it after a reboot.
-    args.extend(["--wait".to_owned(), "--reconnect".to_owned(), uuid.to_owned()]);
+    args.extend([
+        "--wait".to_owned(),
+        "--reconnect".to_owned(),
+        uuid.to_owned(),
+    ]);
     args
 }
 
@@ -108,11 +112,24 @@ mod tests {
     fn local_connections_let_libvirt_attach() {
         assert_eq!(
             viewer_args("qemu:///system", "u-1"),
-            ["--connect", "qemu:///system", "--attach", "--wait", "--reconnect", "u-1"]
+            [
+                "--connect",
+                "qemu:///system",
+                "--attach",
+                "--wait",
+                "--reconnect",
+                "u-1"
+            ]
         );
         assert_eq!(
             viewer_args("qemu+ssh://host/system", "u-1"),
-            ["--connect", "qemu+ssh://host/system", "--wait", "--reconnect", "u-1"]
+            [
+                "--connect",
+                "qemu+ssh://host/system",
+                "--wait",
+                "--reconnect",
+                "u-1"
+            ]
         );
     }
 

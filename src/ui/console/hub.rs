@@ -25,14 +25,16 @@ pub(super) enum Reply {
 }
 
 type Waiter = Box<dyn FnOnce(Reply)>;
+type OnStart = Rc<dyn Fn(String)>;
+type OnToast = Rc<dyn Fn(String, bool)>;
 
 #[derive(Default)]
 struct Inner {
     conn: RefCell<Option<ConnectionHandle>>,
     next: Cell<u64>,
     waiting: RefCell<HashMap<u64, (bool, Waiter)>>,
-    on_start: RefCell<Option<Rc<dyn Fn(String)>>>,
-    on_toast: RefCell<Option<Rc<dyn Fn(String, bool)>>>,
+    on_start: Option<OnStart>,
+    on_toast: Option<OnToast>,
     windows: RefCell<Vec<ConsoleWindow>>,
 }
 
@@ -45,11 +47,17 @@ pub struct ConsoleHub {
 impl ConsoleHub {
     /// `on_start` starts a machine (the "Start" button of a stopped console), `on_toast`
     /// shows a message in the main window (text, is_error).
-    pub fn new(on_start: impl Fn(String) + 'static, on_toast: impl Fn(String, bool) + 'static) -> Self {
-        let hub = ConsoleHub::default();
-        *hub.inner.on_start.borrow_mut() = Some(Rc::new(on_start));
-        *hub.inner.on_toast.borrow_mut() = Some(Rc::new(on_toast));
-        hub
+    pub fn new(
+        on_start: impl Fn(String) + 'static,
+        on_toast: impl Fn(String, bool) + 'static,
+    ) -> Self {
+        ConsoleHub {
+            inner: Rc::new(Inner {
+                on_start: Some(Rc::new(on_start)),
+                on_toast: Some(Rc::new(on_toast)),
+                ..Inner::default()
+            }),
+        }
     }
 
     /// The connection consoles use from now on (`None`: disconnected). Requests still
@@ -69,7 +77,11 @@ impl ConsoleHub {
 
     /// The URI of the current connection, for the external viewer.
     pub fn uri(&self) -> Option<String> {
-        self.inner.conn.borrow().as_ref().map(|c| c.uri().to_string())
+        self.inner
+            .conn
+            .borrow()
+            .as_ref()
+            .map(|c| c.uri().to_string())
     }
 
     /// Send the command `make(request_number)` and run `on_reply` with its answer. Not
@@ -131,15 +143,13 @@ impl ConsoleHub {
     }
 
     pub(super) fn start_vm(&self, uuid: &str) {
-        let on_start = self.inner.on_start.borrow().clone();
-        if let Some(f) = on_start {
+        if let Some(f) = &self.inner.on_start {
             f(uuid.to_owned());
         }
     }
 
     pub(super) fn toast(&self, text: &str, error: bool) {
-        let on_toast = self.inner.on_toast.borrow().clone();
-        if let Some(f) = on_toast {
+        if let Some(f) = &self.inner.on_toast {
             f(text.to_owned(), error);
         }
     }

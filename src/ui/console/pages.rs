@@ -3,8 +3,8 @@
 
 use std::rc::Weak;
 
-use gettextrs::gettext;
 use adw::prelude::*;
+use gettextrs::gettext;
 
 use super::view::Inner;
 use crate::i18n::gettext_f;
@@ -139,7 +139,9 @@ impl StatePages {
         let auth_page = adw::StatusPage::builder()
             .icon_name("dialog-password-symbolic")
             .title(gettext("Password Required"))
-            .description(gettext("The display of this machine is protected by a password."))
+            .description(gettext(
+                "The display of this machine is protected by a password.",
+            ))
             .child(&auth_clamp)
             .build();
         {
@@ -298,7 +300,10 @@ impl StatePages {
         }
         a11y::set_label(
             widget,
-            &gettext_f("{console} of “{name}”", &[("console", label), ("name", vm_name)]),
+            &gettext_f(
+                "{console} of “{name}”",
+                &[("console", label), ("name", vm_name)],
+            ),
         );
         widget.set_hexpand(true);
         widget.set_vexpand(true);

@@ -23,8 +23,10 @@ pub fn suggested_name(vm_name: &str, now: &glib::DateTime) -> String {
 impl Inner {
     pub(super) fn save_screenshot(self: &Rc<Self>) {
         let Some(texture) = self.screenshot() else {
-            self.hub()
-                .toast(&gettext("Nothing to save: the display shows no picture yet."), true);
+            self.hub().toast(
+                &gettext("Nothing to save: the display shows no picture yet."),
+                true,
+            );
             return;
         };
         let parent = self.root().root().and_downcast::<gtk::Window>();
@@ -32,8 +34,8 @@ impl Inner {
             Some(&gettext("Save Screenshot")),
             parent.as_ref(),
             gtk::FileChooserAction::Save,
-            Some(&gettext("_Save")),
-            Some(&gettext("_Cancel")),
+            Some(&gettext("Save")),
+            Some(&gettext("Cancel")),
         );
         if let Ok(now) = glib::DateTime::now_local() {
             chooser.set_current_name(&suggested_name(&self.vm_name(), &now));
@@ -62,11 +64,10 @@ impl Inner {
 fn write_png(hub: super::ConsoleHub, texture: gtk::gdk::Texture, path: std::path::PathBuf) {
     glib::spawn_future_local(async move {
         let shown = path.display().to_string();
-        let result = gtk::gio::spawn_blocking(move || {
-            texture.save_to_png(&path).map_err(|e| e.to_string())
-        })
-        .await
-        .unwrap_or_else(|_| Err(gettext("The screenshot could not be encoded.")));
+        let result =
+            gtk::gio::spawn_blocking(move || texture.save_to_png(&path).map_err(|e| e.to_string()))
+                .await
+                .unwrap_or_else(|_| Err(gettext("The screenshot could not be encoded.")));
         match result {
             Ok(()) => hub.toast(
                 &gettext_f("Screenshot saved to {path}", &[("path", &shown)]),

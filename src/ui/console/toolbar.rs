@@ -22,6 +22,8 @@ pub(super) struct Toolbar {
     /// Set while the picker is filled from code (its notify is not a person's choice).
     filling: Rc<Cell<bool>>,
     group: gio::SimpleActionGroup,
+    /// A menu button has no action of its own: its sensitivity follows the display.
+    send_key: gtk::MenuButton,
 }
 
 /// Actions that need a connected display.
@@ -122,8 +124,14 @@ fn send_key_menu() -> gio::Menu {
 fn options_menu(windowed: bool) -> gio::Menu {
     let menu = gio::Menu::new();
     let scale = gio::Menu::new();
-    scale.append(Some(&gettext("Fit to Window")), Some("console.scaling::fit"));
-    scale.append(Some(&gettext("Original Size")), Some("console.scaling::native"));
+    scale.append(
+        Some(&gettext("Fit to Window")),
+        Some("console.scaling::fit"),
+    );
+    scale.append(
+        Some(&gettext("Original Size")),
+        Some("console.scaling::native"),
+    );
     scale.append(
         Some(&gettext("Resize Guest with Window")),
         Some("console.resize-guest"),
@@ -131,7 +139,10 @@ fn options_menu(windowed: bool) -> gio::Menu {
     menu.append_section(None, &scale);
     let open = gio::Menu::new();
     if !windowed {
-        open.append(Some(&gettext("Open in New Window")), Some("console.new-window"));
+        open.append(
+            Some(&gettext("Open in New Window")),
+            Some("console.new-window"),
+        );
     }
     open.append(
         Some(&gettext("Open in External Viewer")),
@@ -149,7 +160,7 @@ impl Toolbar {
 
         let names = gtk::StringList::new(&[]);
         let picker = gtk::DropDown::builder().model(&names).build();
-        a11y::name_dropdown(&picker, &gettext("Console"));
+        a11y::name_dropdown(&picker, &gettext("Select Console"));
         let filling = Rc::new(Cell::new(false));
         {
             let filling = filling.clone();
@@ -184,7 +195,10 @@ impl Toolbar {
             .build();
         a11y::name_icon_widget(&options, &gettext("Console Options"));
 
-        let bar = gtk::Box::builder().spacing(6).css_classes(["toolbar"]).build();
+        let bar = gtk::Box::builder()
+            .spacing(6)
+            .css_classes(["toolbar"])
+            .build();
         bar.append(&picker);
         let spacer = gtk::Box::builder().hexpand(true).build();
         bar.append(&spacer);
@@ -203,6 +217,7 @@ impl Toolbar {
             names,
             filling,
             group,
+            send_key,
         }
     }
 
@@ -228,6 +243,7 @@ impl Toolbar {
         for name in DISPLAY_ACTIONS {
             self.enable(name, display_connected);
         }
+        self.send_key.set_sensitive(display_connected);
         for name in RUNNING_ACTIONS {
             self.enable(name, running);
         }

@@ -40,6 +40,8 @@ pub(super) struct State {
     pub(super) resize_guest: bool,
     /// The next text-console open takes the console over from another client.
     pub(super) force: bool,
+    /// The password typed after a refusal, for the next connection.
+    pub(super) typed_password: Option<String>,
     pub(super) chooser: Option<gtk::FileChooserNative>,
 }
 
@@ -85,6 +87,7 @@ impl ConsoleView {
                     scaling: Scaling::Fit,
                     resize_guest: false,
                     force: false,
+                    typed_password: None,
                     chooser: None,
                 }),
             }
@@ -282,10 +285,8 @@ impl Inner {
     pub(super) fn send_key(&self, key: SendKey) {
         if let Some(screen) = self.screen() {
             screen.send_key(key);
-            self.hub.toast(
-                &gettext_f("Sent {keys}", &[("keys", &key.label())]),
-                false,
-            );
+            self.hub
+                .toast(&gettext_f("Sent {keys}", &[("keys", &key.label())]), false);
         }
     }
 

@@ -4,8 +4,8 @@
 
 use std::rc::Rc;
 
-use gettextrs::gettext;
 use adw::prelude::*;
+use gettextrs::gettext;
 
 use super::choices::ConsoleChoice;
 use super::hub::ConsoleHub;
@@ -196,6 +196,13 @@ impl Inner {
         let Some(vm) = self.vm_object() else { return };
         let (choices, choice) = self.choices();
         let parent = self.root().root().and_downcast::<gtk::Window>();
-        ConsoleWindow::open(self.hub(), parent.as_ref(), &vm, choices, choice, fullscreen);
+        ConsoleWindow::open(
+            self.hub(),
+            parent.as_ref(),
+            &vm,
+            choices,
+            choice,
+            fullscreen,
+        );
     }
 }

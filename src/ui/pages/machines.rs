@@ -1,18 +1,31 @@
-//! The machines page: every domain of the connection in a recycling `ListView`, with a
-//! name search (Ctrl+F), a state filter and a sort order.
+//! The machines page: every domain of the connection as a list ([`list`]: rows with
+//! their figures) or a grid ([`grid`]: cards with a thumbnail of each running machine's
+//! screen, as GNOME Boxes shows them), both recycling views over one filtered, sorted
+//! selection model, with a name search (Ctrl+F), a state and a tag filter, a sort order,
+//! and the list/grid switch ([`view`]) in the header.
+
+mod filter;
+mod grid;
+mod list;
+mod sort;
+mod view;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use gettextrs::gettext;
+use gtk::gio;
 use gtk::prelude::*;
-use gtk::{gio, glib};
 use relm4::prelude::*;
 
-use crate::backend::{VmAction, VmState};
+use crate::backend::screenshot::ScreenshotEvent;
+use crate::backend::{Command, VmAction, VmState};
 use crate::ui::a11y;
 use crate::ui::vm_object::VmObject;
-use crate::ui::widgets::vm_row::VmRow;
+
+use filter::{state_filter_choices, Criteria};
+pub use sort::natural_cmp;
+pub use view::ViewMode;
 
 #[derive(Debug)]
 pub enum MachinesMsg {
@@ -29,6 +42,10 @@ pub enum MachinesMsg {
     CountChanged,
     Activated(u32),
     Folded(bool),
+    /// The user picked the list or the grid.
+    View(ViewMode),
+    /// A thumbnail (or why there is none) from the worker.
+    Screenshot(ScreenshotEvent),
 }
 
 #[derive(Debug)]
@@ -38,14 +55,8 @@ pub enum MachinesOutput {
     ShowSidebar,
     /// The Delete key on a row.
     Delete(String),
-}
-
-#[derive(Default)]
-struct Criteria {
-    text: String,
-    state: Option<VmState>,
-    /// Only machines with this tag (ignoring case).
-    tag: Option<String>,
+    /// A background request for the worker (the grid's thumbnails).
+    Send(Command),
 }
 
 pub struct MachinesPage {
@@ -61,6 +72,8 @@ pub struct MachinesPage {
     total: gio::ListStore,
     tag_drop: gtk::DropDown,
     tag_names: Vec<String>,
+    grid: grid::Grid,
+    mode: ViewMode,
 }
 
 impl MachinesPage {
@@ -78,25 +91,10 @@ impl MachinesPage {
         } else if self.filtered.n_items() == 0 {
             "no-results"
         } else {
-            "list"
+            self.mode.key()
         };
         a11y::show_only(&self.stack, name);
     }
-}
-
-fn state_filter_choices() -> Vec<Option<VmState>> {
-    let mut v = vec![None];
-    v.extend(
-        [
-            VmState::Running,
-            VmState::Paused,
-            VmState::Saved,
-            VmState::ShutOff,
-            VmState::Crashed,
-        ]
-        .map(Some),
-    );
-    v
 }
 
 pub struct MachinesWidgets {}
@@ -119,32 +117,9 @@ impl Component for MachinesPage {
         sender: ComponentSender<Self>,
     ) -> ComponentParts<Self> {
         let criteria = Rc::new(RefCell::new(Criteria::default()));
-        let filter = {
-            let criteria = criteria.clone();
-            gtk::CustomFilter::new(move |obj| {
-                let vm = obj.downcast_ref::<VmObject>().expect("VmObject").summary();
-                let c = criteria.borrow();
-                c.state.is_none_or(|s| s == vm.state)
-                    && (c.text.is_empty() || vm.name.to_lowercase().contains(&c.text))
-                    && c.tag
-                        .as_ref()
-                        .is_none_or(|t| vm.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
-            })
-        };
+        let filter = filter::filter(&criteria);
         let sort_by_state = Rc::new(RefCell::new(false));
-        let sorter = {
-            let by_state = sort_by_state.clone();
-            gtk::CustomSorter::new(move |a, b| {
-                let a = a.downcast_ref::<VmObject>().expect("VmObject").summary();
-                let b = b.downcast_ref::<VmObject>().expect("VmObject").summary();
-                let key = if *by_state.borrow() {
-                    a.state.cmp(&b.state)
-                } else {
-                    std::cmp::Ordering::Equal
-                };
-                key.then_with(|| natural_cmp(&a.name, &b.name)).into()
-            })
-        };
+        let sorter = filter::sorter(&sort_by_state);
         let filtered = gtk::FilterListModel::new(Some(store.clone()), Some(filter.clone()));
         let sorted = gtk::SortListModel::new(Some(filtered.clone()), Some(sorter.clone()));
         let selection = gtk::SingleSelection::builder()
@@ -153,76 +128,7 @@ impl Component for MachinesPage {
             .can_unselect(true)
             .build();
 
-        let factory = gtk::SignalListItemFactory::new();
-        {
-            let sender = sender.clone();
-            factory.connect_setup(move |_, item| {
-                let item = item.downcast_ref::<gtk::ListItem>().expect("ListItem");
-                let out = sender.output_sender().clone();
-                let row = VmRow::new(Rc::new(move |uuid, action| {
-                    let _ = out.send(MachinesOutput::Action(uuid, action));
-                }));
-                item.set_child(Some(&row.root));
-                // The row lives as long as its widget.
-                unsafe { row.root.set_data("vm-row", row.clone()) };
-            });
-        }
-        factory.connect_bind(|_, item| {
-            let item = item.downcast_ref::<gtk::ListItem>().expect("ListItem");
-            let obj = item.item().and_downcast::<VmObject>().expect("VmObject");
-            if let Some(row) = row_of(item) {
-                row.bind(&obj);
-            }
-        });
-        factory.connect_unbind(|_, item| {
-            let item = item.downcast_ref::<gtk::ListItem>().expect("ListItem");
-            if let Some(row) = row_of(item) {
-                row.unbind();
-            }
-        });
-
-        let list = gtk::ListView::builder()
-            .model(&selection)
-            .factory(&factory)
-            .css_classes(["machines-list"])
-            .build();
-        a11y::set_label(&list, &gettext("Virtual machines"));
-        {
-            let sender = sender.clone();
-            list.connect_activate(move |_, pos| sender.input(MachinesMsg::Activated(pos)));
-        }
-        {
-            // Menu key or Shift+F10 on a focused row opens its "More actions" menu.
-            let keys = gtk::EventControllerKey::new();
-            let delete_out = sender.output_sender().clone();
-            keys.connect_key_pressed(move |keys, key, _, mods| {
-                let menu_key = key == gtk::gdk::Key::Menu
-                    || (key == gtk::gdk::Key::F10
-                        && mods.contains(gtk::gdk::ModifierType::SHIFT_MASK));
-                let focused = keys.widget().and_then(|list| list.focus_child());
-                if key == gtk::gdk::Key::Delete {
-                    let selected = keys
-                        .widget()
-                        .and_downcast::<gtk::ListView>()
-                        .and_then(|l| l.model())
-                        .and_downcast::<gtk::SingleSelection>()
-                        .and_then(|s| s.selected_item())
-                        .and_downcast::<VmObject>();
-                    if let Some(obj) = selected {
-                        let _ = delete_out.send(MachinesOutput::Delete(obj.summary().uuid.clone()));
-                        return glib::Propagation::Stop;
-                    }
-                }
-                match (menu_key, focused.and_then(|item| item.first_child())) {
-                    (true, Some(row)) => {
-                        VmRow::popup_menu(&row);
-                        glib::Propagation::Stop
-                    }
-                    _ => glib::Propagation::Proceed,
-                }
-            });
-            list.add_controller(keys);
-        }
+        let list = list::build(&selection, &sender);
 
         // Header bar.
         let header = adw::HeaderBar::new();
@@ -244,6 +150,13 @@ impl Component for MachinesPage {
         );
         import.set_action_name(Some("win.import-vm"));
         header.pack_end(&import);
+        let mode = ViewMode::stored();
+        {
+            let sender = sender.clone();
+            header.pack_end(&view::switch(mode, move |m| {
+                sender.input(MachinesMsg::View(m))
+            }));
+        }
         header.set_title_widget(Some(&adw::WindowTitle::new(&gettext("Machines"), "")));
 
         // Search and filter bar.
@@ -328,7 +241,9 @@ impl Component for MachinesPage {
             .description(gettext("No machine matches the search or filter."))
             .build();
         let stack = gtk::Stack::new();
-        stack.add_named(&scrolled, Some("list"));
+        let grid = grid::Grid::for_page(&selection, &sender);
+        stack.add_named(&scrolled, Some(ViewMode::List.key()));
+        stack.add_named(&grid.root, Some(ViewMode::Grid.key()));
         stack.add_named(&empty, Some("empty"));
         stack.add_named(&no_results, Some("no-results"));
         a11y::hide_other_pages(&stack);
@@ -351,12 +266,15 @@ impl Component for MachinesPage {
             total: store.clone(),
             tag_drop,
             tag_names: Vec::new(),
+            grid,
+            mode,
         };
         {
             let sender = sender.clone();
             filtered
                 .connect_items_changed(move |_, _, _, _| sender.input(MachinesMsg::CountChanged));
         }
+        model.grid.set_active(mode == ViewMode::Grid);
         model.update_empty_state();
         ComponentParts {
             model,
@@ -435,68 +353,17 @@ impl Component for MachinesPage {
             }
             MachinesMsg::Folded(folded) => self.back.set_visible(folded),
             MachinesMsg::CountChanged => {}
+            MachinesMsg::View(mode) => {
+                mode.store();
+                self.mode = mode;
+                self.grid.set_active(mode == ViewMode::Grid);
+            }
+            MachinesMsg::Screenshot(ScreenshotEvent::Thumbnail { uuid, result }) => {
+                self.grid.apply(&uuid, result);
+                // Nothing on the page depends on it.
+                return;
+            }
         }
         self.update_empty_state();
-    }
-}
-
-fn row_of(item: &gtk::ListItem) -> Option<Rc<VmRow>> {
-    let child = item.child()?;
-    // SAFETY: "vm-row" is only ever set to an Rc<VmRow> in the factory's setup.
-    unsafe {
-        child
-            .data::<Rc<VmRow>>("vm-row")
-            .map(|p| p.as_ref().clone())
-    }
-}
-
-/// Compares names so that "vm-2" sorts before "vm-10", ignoring case.
-pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    let (mut a, mut b) = (a.chars().peekable(), b.chars().peekable());
-    loop {
-        match (a.peek().copied(), b.peek().copied()) {
-            (None, None) => return std::cmp::Ordering::Equal,
-            (None, Some(_)) => return std::cmp::Ordering::Less,
-            (Some(_), None) => return std::cmp::Ordering::Greater,
-            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
-                let take = |it: &mut std::iter::Peekable<std::str::Chars>| {
-                    let mut n = String::new();
-                    while let Some(c) = it.peek().copied().filter(char::is_ascii_digit) {
-                        n.push(c);
-                        it.next();
-                    }
-                    n
-                };
-                let (na, nb) = (take(&mut a), take(&mut b));
-                let (ta, tb) = (na.trim_start_matches('0'), nb.trim_start_matches('0'));
-                let ord = ta.len().cmp(&tb.len()).then_with(|| ta.cmp(tb));
-                if ord != std::cmp::Ordering::Equal {
-                    return ord;
-                }
-            }
-            (Some(x), Some(y)) => {
-                let ord = x.to_lowercase().cmp(y.to_lowercase());
-                if ord != std::cmp::Ordering::Equal {
-                    return ord;
-                }
-                a.next();
-                b.next();
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::natural_cmp;
-    use std::cmp::Ordering::*;
-
-    #[test]
-    fn names_sort_naturally() {
-        assert_eq!(natural_cmp("vm-2", "vm-10"), Less);
-        assert_eq!(natural_cmp("VM-a", "vm-B"), Less);
-        assert_eq!(natural_cmp("web", "web"), Equal);
-        assert_eq!(natural_cmp("db-010", "db-9"), Greater);
-        assert_eq!(natural_cmp("a", "a1"), Less);
     }
 }

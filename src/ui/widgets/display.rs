@@ -11,6 +11,8 @@ pub mod layout;
 
 use gettextrs::gettext;
 
+use crate::i18n::gettext_f;
+
 /// Where a graphical console is, as the console page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum DisplayState {
@@ -80,8 +82,8 @@ impl SendKey {
         match self {
             SendKey::CtrlAltDel => gettext("Ctrl+Alt+Del"),
             SendKey::CtrlAltBackspace => gettext("Ctrl+Alt+Backspace"),
-            // Translators: {} is a function key number, 1 to 12.
-            SendKey::CtrlAltF(n) => gettext("Ctrl+Alt+F{}").replace("{}", &n.to_string()),
+            // Translators: {number} is a function key number, 1 to 12.
+            SendKey::CtrlAltF(n) => gettext_f("Ctrl+Alt+F{number}", &[("number", &n.to_string())]),
             SendKey::PrintScreen => gettext("Print Screen"),
         }
     }

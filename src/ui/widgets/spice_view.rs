@@ -6,19 +6,19 @@
 //! port or on sockets from libvirt (`virDomainOpenGraphicsFD`, one per channel), follow
 //! [`DisplayState`], send key combinations, take a screenshot, scale.
 //!
-//! States: `Connecting` from an open; `Connected` once display 0 has a primary surface
-//! (again after each mode change); `AuthRequired` when the server wants a password and
-//! none was given, `AuthFailed` when it refused the one given; `Disconnected(None)` when
-//! the server closed the session in order (e.g. the guest shut off), `Disconnected(Some)`
-//! with a sentence on errors and on a screen the canvas cannot show; `Idle` after
-//! [`SpiceView::close`].
+//! States: `Connecting` from an open; `Connected` once display 0 has a primary surface and
+//! the inputs channel is open (again after each mode change); `AuthRequired` when the
+//! server wants a password and none was given, `AuthFailed` when it refused the one given;
+//! `Disconnected(None)` when the server closed the session in order (e.g. the guest shut
+//! off) and after [`SpiceView::close`] (as the VNC view); `Disconnected(Some)` with a
+//! sentence on errors and on a screen the canvas cannot show.
 //!
 //! Clipboard sharing and USB redirection are not here (a later issue).
 //!
 //! Submodules: [`session`] (the spice-client-glib session and its channels), [`ending`]
-//! (channel events to states), [`cursor`] (the guest's pointer shape), [`surface`] (the primary surface's checks and pixel
-//! formats), [`input`] (pointer and wheel to SPICE messages), `view` (the glue between
-//! them and the canvas).
+//! (channel events to states), [`cursor`] (the guest's pointer shape), [`surface`] (the
+//! primary surface's checks and pixel formats), [`input`] (pointer and wheel to SPICE
+//! messages), `view` (the glue between them and the canvas).
 
 pub mod cursor;
 pub mod ending;
@@ -70,10 +70,14 @@ struct Inner {
     /// The guest agent is connected (monitor configuration works).
     agent: Cell<bool>,
     resize_guest: Cell<bool>,
-    /// The size poll of "resize guest" runs.
-    resize_polling: Cell<bool>,
     /// A 16-bit primary surface widened to 32 bits (empty for 32-bit surfaces).
     shadow: RefCell<Vec<u8>>,
+    /// Updates painted since the last open.
+    frames: Cell<u64>,
+    /// Display 0's primary surface, once there is one.
+    surface_size: Cell<Option<(u32, u32)>>,
+    /// The inputs channel is open.
+    inputs_ready: Cell<bool>,
     opened_at: Cell<Option<Instant>>,
     first_frame_at: Cell<Option<Instant>>,
     /// The guest's pointer shape, shown in client mouse mode.
@@ -107,8 +111,10 @@ impl SpiceView {
                 pointer: RefCell::default(),
                 agent: Cell::new(false),
                 resize_guest: Cell::new(false),
-                resize_polling: Cell::new(false),
                 shadow: RefCell::default(),
+                frames: Cell::new(0),
+                surface_size: Cell::new(None),
+                inputs_ready: Cell::new(false),
                 opened_at: Cell::new(None),
                 first_frame_at: Cell::new(None),
                 cursor: RefCell::new(cursor::GuestCursor::Default),
@@ -172,13 +178,15 @@ impl SpiceView {
         }
     }
 
-    /// Disconnects; the state becomes `Idle`. The last picture stays on the canvas.
+    /// Disconnects; the state becomes `Disconnected(None)` (as the VNC view's close) unless
+    /// nothing was open. The last picture stays on the canvas.
     pub fn close(&self) {
-        if let Some(link) = self.inner.link.take() {
-            link.close();
-        }
+        let Some(link) = self.inner.link.take() else {
+            return;
+        };
+        link.close();
         self.inner.canvas.release_all();
-        self.set_state(DisplayState::Idle);
+        self.set_state(DisplayState::Disconnected(None));
     }
 
     pub fn state(&self) -> DisplayState {
@@ -211,9 +219,7 @@ impl SpiceView {
 
     /// The guest's screen as last painted (`None` before the first picture).
     pub fn screenshot(&self) -> Option<gdk::Texture> {
-        (self.inner.canvas.frames() > 0)
-            .then(|| self.inner.canvas.texture())
-            .flatten()
+        self.inner.canvas.texture()
     }
 
     pub fn set_scaling(&self, scaling: Scaling) {
@@ -235,9 +241,9 @@ impl SpiceView {
         self.inner.agent.get()
     }
 
-    /// How many updates the canvas has painted.
+    /// Updates painted since the last open.
     pub fn frames(&self) -> u64 {
-        self.inner.canvas.frames()
+        self.inner.frames.get()
     }
 
     /// When the first picture of the current (or last) session arrived.
@@ -263,6 +269,11 @@ impl SpiceView {
         self.inner.pointer.borrow_mut().reset();
         self.inner.absolute.set(false);
         self.inner.agent.set(false);
+        self.inner.cursor.replace(cursor::GuestCursor::Default);
+        self.inner.canvas.set_guest_cursor(None, 0, 0);
+        self.inner.frames.set(0);
+        self.inner.surface_size.set(None);
+        self.inner.inputs_ready.set(false);
         self.inner.opened_at.set(Some(Instant::now()));
         self.inner.first_frame_at.set(None);
         self.set_state(DisplayState::Connecting);

@@ -85,9 +85,10 @@ mod tests {
             ChannelEvent::ErrorLink,
             ChannelEvent::ErrorIo,
         ] {
+            let state = ending(ev, None, false);
             assert!(
-                matches!(ending(ev, None, false), Some(DisplayState::Disconnected(Some(m))) if !m.is_empty()),
-                "{ev:?}"
+                matches!(&state, Some(DisplayState::Disconnected(Some(m))) if !m.is_empty()),
+                "{ev:?}: {state:?}"
             );
         }
     }

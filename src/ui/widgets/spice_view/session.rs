@@ -9,12 +9,13 @@
 //! (ports, webdav, further monitors) are never connected, so they need no socket.
 //!
 //! Once the session ends (error, server gone, [`Link::close`]) every signal handler is
-//! disconnected first, so the view hears exactly one ending and nothing after it.
+//! disconnected first, so the view hears exactly one ending and nothing after it. The
+//! channels' own signals are turned into events in `watch`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::os::fd::{IntoRawFd, OwnedFd};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use gettextrs::gettext;
 use spice::glib;
@@ -22,12 +23,13 @@ use spice::glib::prelude::*;
 use spice::glib::SignalHandlerId;
 use spice::prelude::*;
 use spice::{ChannelEvent, CursorChannel, DisplayChannel, InputsChannel, MainChannel};
+use spice_client_glib as spice;
 
 use super::cursor::GuestCursor;
 use super::ending::ending;
-use spice_client_glib as spice;
-
 use crate::ui::widgets::display::DisplayState;
+
+mod watch;
 
 /// Where the session connects.
 pub enum Target {
@@ -60,6 +62,9 @@ pub enum LinkEvent {
     Agent(bool),
     /// The guest's pointer shape changed.
     Cursor(GuestCursor),
+    /// The inputs channel is open: keys and pointer reach the guest from now on (the
+    /// library drops them silently before).
+    InputsReady,
 }
 
 /// The two channels a console cannot work without, each of display 0.
@@ -129,7 +134,8 @@ impl Link {
         });
         shared.keep(session.upcast_ref(), id);
 
-        let started = match target {
+        let cannot_start = || gettext("Cannot start a connection to the guest's display.");
+        let failed = match target {
             Target::Host {
                 host,
                 port,
@@ -138,7 +144,7 @@ impl Link {
                 session.set_host(Some(&host));
                 session.set_port((port != 0).then(|| port.to_string()).as_deref());
                 session.set_tls_port(tls_port.map(|p| p.to_string()).as_deref());
-                session.connect()
+                (!session.connect()).then(cannot_start)
             }
             Target::Fds(fds) => {
                 let mut fds = VecDeque::from(fds);
@@ -146,19 +152,19 @@ impl Link {
                     Some(first) => {
                         *shared.fds.borrow_mut() = fds;
                         // The GSocket spice-client-glib makes of it closes the fd.
-                        session.open_fd(first.into_raw_fd())
+                        (!session.open_fd(first.into_raw_fd())).then(cannot_start)
                     }
-                    None => false,
+                    None => Some(gettext(
+                        "No connection to the guest's display was handed over.",
+                    )),
                 }
             }
         };
-        if !started {
+        if let Some(reason) = failed {
             let shared2 = shared.clone();
             // Reported from the main loop, like every other ending.
             glib::idle_add_local_once(move || {
-                shared2.end(DisplayState::Disconnected(Some(gettext(
-                    "Cannot start a connection to the guest's display.",
-                ))))
+                shared2.end(DisplayState::Disconnected(Some(reason)))
             });
         }
         Link { shared }
@@ -318,6 +324,8 @@ impl Shared {
             if let Some(main) = channel.downcast_ref::<MainChannel>() {
                 // Absolute pointer where the guest allows it (tablet or agent).
                 main.request_mouse_mode(spice::MouseMode::CLIENT.bits());
+            } else if channel.is::<InputsChannel>() {
+                self.emit(LinkEvent::InputsReady);
             }
             return;
         }
@@ -328,69 +336,5 @@ impl Shared {
         if let Some(state) = ending(event, error.as_ref(), self.had_password) {
             self.end(state);
         }
-    }
-
-    fn watch_main(self: &Rc<Self>, main: &MainChannel) {
-        let weak = Rc::downgrade(self);
-        let id = main.connect_main_mouse_update(move |main| {
-            with(&weak, |s| {
-                s.emit(LinkEvent::MouseMode {
-                    absolute: main.mouse_mode() == spice::MouseMode::CLIENT.bits(),
-                })
-            })
-        });
-        self.keep(main.upcast_ref(), id);
-        let weak = Rc::downgrade(self);
-        let id = main.connect_agent_connected_notify(move |main| {
-            with(&weak, |s| {
-                s.emit(LinkEvent::Agent(main.is_agent_connected()))
-            })
-        });
-        self.keep(main.upcast_ref(), id);
-    }
-
-    fn watch_cursor(self: &Rc<Self>, cursor: &CursorChannel) {
-        let weak = Rc::downgrade(self);
-        let id = cursor.connect_cursor_notify(move |cursor| {
-            let shape = cursor
-                .cursor()
-                .map_or(GuestCursor::Default, |s| GuestCursor::from_shape(&s));
-            with(&weak, |s| s.emit(LinkEvent::Cursor(shape)))
-        });
-        self.keep(cursor.upcast_ref(), id);
-        let weak = Rc::downgrade(self);
-        let id = cursor.connect_cursor_hide(move |_| {
-            with(&weak, |s| s.emit(LinkEvent::Cursor(GuestCursor::Hidden)))
-        });
-        self.keep(cursor.upcast_ref(), id);
-        let weak = Rc::downgrade(self);
-        let id = cursor.connect_cursor_reset(move |_| {
-            with(&weak, |s| s.emit(LinkEvent::Cursor(GuestCursor::Default)))
-        });
-        self.keep(cursor.upcast_ref(), id);
-    }
-
-    fn watch_display(self: &Rc<Self>, display: &DisplayChannel) {
-        let weak = Rc::downgrade(self);
-        let id = display.connect_display_primary_create(move |_| {
-            with(&weak, |s| s.emit(LinkEvent::PrimaryCreated))
-        });
-        self.keep(display.upcast_ref(), id);
-        let weak = Rc::downgrade(self);
-        let id = display.connect_display_primary_destroy(move |_| {
-            with(&weak, |s| s.emit(LinkEvent::PrimaryDestroyed))
-        });
-        self.keep(display.upcast_ref(), id);
-        let weak = Rc::downgrade(self);
-        let id = display.connect_display_invalidate(move |_, x, y, w, h| {
-            with(&weak, |s| s.emit(LinkEvent::Invalidate { x, y, w, h }))
-        });
-        self.keep(display.upcast_ref(), id);
-    }
-}
-
-fn with(weak: &Weak<Shared>, f: impl FnOnce(&Shared)) {
-    if let Some(shared) = weak.upgrade() {
-        f(&shared);
     }
 }

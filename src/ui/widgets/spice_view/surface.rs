@@ -6,6 +6,12 @@
 //! which on a little-endian machine is B, G, R, x in memory: the unused byte can hold
 //! anything, so it becomes 255 here. Old guests may use a 16-bit surface (5-5-5 or 5-6-5),
 //! widened here as spice-gtk's own widget does.
+//!
+//! What this cannot guard: spice-client-glib allocates a new surface (width × height × 4,
+//! zeroed, in C `int` arithmetic) before it tells anyone, and its message buffers by the
+//! size the server announces, both with `g_malloc0`, which aborts the process when the
+//! allocation fails. A hostile server can therefore crash the client inside the library;
+//! sizes it survives but the canvas cannot show end here as `Disconnected` with a reason.
 
 use gettextrs::gettext;
 use spice_client_glib::{DisplayPrimary, SurfaceFormat};

@@ -1,9 +1,10 @@
 //! The glue between the SPICE session and the display canvas: session events paint the
 //! canvas and move the view's state; the canvas's keys, pointer and wheel go to the
-//! inputs channel; the guest's pointer shape becomes the canvas's cursor; "resize guest" follows the canvas's size through the main channel.
+//! inputs channel; the guest's pointer shape becomes the canvas's cursor; "resize guest"
+//! follows the canvas's size through the main channel.
 
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use gtk::prelude::*;
 use gtk::{gdk, glib};
@@ -15,10 +16,6 @@ use super::surface::{Rect, Surface};
 use super::{Inner, SpiceView};
 use crate::ui::widgets::display::DisplayState;
 
-/// How often the view's size is compared with what the guest was asked for while
-/// "resize guest" is on (spice-client-glib itself waits a second before sending).
-const RESIZE_POLL: Duration = Duration::from_millis(500);
-
 /// One event of the session.
 pub(super) fn on_event(view: &SpiceView, event: LinkEvent) {
     let inner = &view.inner;
@@ -29,7 +26,11 @@ pub(super) fn on_event(view: &SpiceView, event: LinkEvent) {
             view.set_state(state);
         }
         LinkEvent::PrimaryCreated => primary_created(view),
-        LinkEvent::PrimaryDestroyed => {}
+        LinkEvent::PrimaryDestroyed => inner.surface_size.set(None),
+        LinkEvent::InputsReady => {
+            inner.inputs_ready.set(true);
+            maybe_connected(view);
+        }
         LinkEvent::Invalidate { x, y, w, h } => paint(view, x, y, w, h),
         LinkEvent::MouseMode { absolute } => {
             log::debug!(
@@ -83,9 +84,19 @@ fn primary_created(view: &SpiceView) {
         return fail(view, reason);
     }
     view.inner.shadow.borrow_mut().clear();
-    view.set_state(DisplayState::Connected { width, height });
+    view.inner.surface_size.set(Some((width, height)));
     // What the surface already holds; the server's drawing follows as invalidations.
     paint(view, 0, 0, width as i32, height as i32);
+    maybe_connected(view);
+}
+
+/// `Connected` once there is a picture and input reaches the guest (until then a key
+/// from Send Key would be lost).
+fn maybe_connected(view: &SpiceView) {
+    let inner = &view.inner;
+    if let (Some((width, height)), true) = (inner.surface_size.get(), inner.inputs_ready.get()) {
+        view.set_state(DisplayState::Connected { width, height });
+    }
 }
 
 /// Copies a changed rectangle of the primary surface to the canvas.
@@ -118,6 +129,7 @@ fn paint(view: &SpiceView, x: i32, y: i32, w: i32, h: i32) {
         pixels,
         stride,
     );
+    inner.frames.set(inner.frames.get() + 1);
     if inner.first_frame_at.get().is_none() {
         inner.first_frame_at.set(Some(Instant::now()));
     }
@@ -190,40 +202,33 @@ pub(super) fn connect_canvas(view: &SpiceView) {
         let ops = inner.pointer.borrow_mut().scrolled(dy);
         input::apply(&inputs, &ops);
     });
+    let weak = Rc::downgrade(&view.inner);
+    canvas.connect_resized(move |_, _| {
+        if let Some(inner) = weak.upgrade() {
+            resize_guest(&SpiceView { inner });
+        }
+    });
 }
 
 fn inputs_of(inner: &Inner) -> Option<spice_client_glib::InputsChannel> {
     inner.link.borrow().as_ref().and_then(|l| l.inputs())
 }
 
-/// While "resize guest" is on and the agent runs, ask the guest for the canvas's size
-/// whenever it changes (polled: GTK 4.8 widgets have no size signal of their own).
+/// While "resize guest" is on and the agent runs, ask the guest for the canvas's size in
+/// device pixels (spice-client-glib waits a second before sending, so a drag of the
+/// window sends one request).
 pub(super) fn resize_guest(view: &SpiceView) {
-    if view.inner.resize_polling.replace(true) {
+    let inner = &view.inner;
+    if !inner.resize_guest.get() || !inner.agent.get() {
         return;
     }
-    let weak = Rc::downgrade(&view.inner);
-    let mut sent = (0, 0);
-    let mut tick = move || {
-        let Some(inner) = weak.upgrade() else {
-            return glib::ControlFlow::Break;
-        };
-        if !inner.resize_guest.get() || !inner.agent.get() {
-            inner.resize_polling.set(false);
-            return glib::ControlFlow::Break;
-        }
-        let scale = inner.canvas.scale_factor();
-        let size = (inner.canvas.width() * scale, inner.canvas.height() * scale);
-        if size != sent && size.0 > 0 && size.1 > 0 {
-            if let Some(main) = inner.link.borrow().as_ref().and_then(|l| l.main()) {
-                main.update_display_enabled(0, true, false);
-                main.update_display(0, 0, 0, size.0, size.1, true);
-                sent = size;
-            }
-        }
-        glib::ControlFlow::Continue
-    };
-    if tick() == glib::ControlFlow::Continue {
-        glib::timeout_add_local(RESIZE_POLL, tick);
+    let scale = inner.canvas.scale_factor();
+    let (w, h) = (inner.canvas.width() * scale, inner.canvas.height() * scale);
+    if w <= 0 || h <= 0 {
+        return;
+    }
+    if let Some(main) = inner.link.borrow().as_ref().and_then(|l| l.main()) {
+        main.update_display_enabled(0, true, false);
+        main.update_display(0, 0, 0, w, h, true);
     }
 }

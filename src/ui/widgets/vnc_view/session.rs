@@ -169,7 +169,9 @@ fn choose(conn: &gvnc::Connection, offered: &[i32], prefs: &[i32], sub: bool) {
 fn credentials_wanted(view: &VncView, conn: &gvnc::Connection, wanted: Vec<i32>) {
     let is = |c: ConnectionCredential| wanted.contains(&c.into_glib());
     if is(ConnectionCredential::Clientname) {
-        let _ = conn.set_credential(ConnectionCredential::Clientname.into_glib(), "kvm-manager");
+        // x509 VeNCrypt: gvnc loads the CA and client certificates by this name from
+        // /etc/pki and ~/.pki; "libvirt" is where virt-manager's setups keep them.
+        let _ = conn.set_credential(ConnectionCredential::Clientname.into_glib(), "libvirt");
     }
     let username = is(ConnectionCredential::Username);
     let password = is(ConnectionCredential::Password);
