@@ -85,7 +85,7 @@ def visible_windows(pid, name=None):
     """Mapped top-level windows of process `pid` (their titles matching regex `name`)."""
     argv = ["xdotool", "search", "--onlyvisible", "--pid", str(pid)]
     if name:
-        argv += ["--name", name]
+        argv += ["--all", "--name", name]  # without --all, xdotool ORs the conditions
     r = subprocess.run(argv, capture_output=True, text=True)
     return r.stdout.split()
 

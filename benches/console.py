@@ -3,7 +3,8 @@
 
 Run with `make bench` or `flock /tmp/kvmm-ui.lock tests/ui/run.sh --console-bench`
 (Xvfb + session bus). BENCH_RUNS (default 3) runs per app and screen, BENCH_CPU_S
-(default 30) seconds of CPU measurement.
+(default 30) seconds of CPU measurement; BENCH_APPS=virt-manager measures one app only.
+The defaults take about 11 minutes; for more runs raise UI_RUN_TIMEOUT (run.sh's 1500 s).
 
 The VNC server, the same for both apps: QEMU run directly (no libvirt), serving VNC on
 127.0.0.1:5901, booting the live-test guest (tests/live/rig.py guest) from its bzImage
