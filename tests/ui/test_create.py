@@ -159,7 +159,7 @@ def test_customise_xml_before_install():
 def test_new_machine_from_a_template_whose_network_is_gone():
     app, _ = tt.start()
     tt.save_as_template(app, "web-uefi", "Web base")
-    app.find(name="Saved as template \u201cWeb base\u201d")
+    # The template's own row proves the save (its toast can be gone before it is read).
     tt.open_templates(app)
     # The template's network is renamed to one this host does not have.
     app.click(app.find("push button", "Edit \u201cWeb base\u201d"))
