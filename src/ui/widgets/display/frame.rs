@@ -47,6 +47,26 @@ pub struct Rect {
     pub height: u32,
 }
 
+impl Rect {
+    /// The part of (x, y, w, h) inside a `width` × `height` frame, if any. Servers hand
+    /// out signed numbers: negative, oversized or overflowing parts are cut off.
+    pub fn clip(x: i64, y: i64, w: i64, h: i64, width: u32, height: u32) -> Option<Rect> {
+        let span = |start: i64, len: i64, max: u32| -> Option<(u32, u32)> {
+            let lo = start.clamp(0, i64::from(max));
+            let hi = start.saturating_add(len.max(0)).clamp(0, i64::from(max));
+            (hi > lo).then_some((lo as u32, (hi - lo) as u32))
+        };
+        let (x, width) = span(x, w, width)?;
+        let (y, height) = span(y, h, height)?;
+        Some(Rect {
+            x,
+            y,
+            width,
+            height,
+        })
+    }
+}
+
 /// The frame: pixels plus per-tile dirty flags.
 #[derive(Debug, Default)]
 pub struct Frame {
@@ -126,13 +146,12 @@ impl Frame {
         src: &[u8],
         stride: usize,
     ) -> Option<Rect> {
-        let clip = |start: i64, len: i64, max: u32| -> Option<(u32, u32)> {
-            let lo = start.clamp(0, i64::from(max));
-            let hi = start.saturating_add(len.max(0)).clamp(0, i64::from(max));
-            (hi > lo).then_some((lo as u32, (hi - lo) as u32))
-        };
-        let (x, mut width) = clip(x, w, self.width)?;
-        let (y, mut height) = clip(y, h, self.height)?;
+        let Rect {
+            x,
+            y,
+            mut width,
+            mut height,
+        } = Rect::clip(x, y, w, h, self.width, self.height)?;
         if stride < BPP {
             return None;
         }

@@ -86,31 +86,8 @@ impl SurfaceError {
     }
 }
 
-/// A rectangle in guest pixels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rect {
-    pub x: u32,
-    pub y: u32,
-    pub width: u32,
-    pub height: u32,
-}
-
-impl Rect {
-    /// The part of (x, y, w, h) inside a `width` × `height` screen, if any (SPICE hands
-    /// out signed numbers; negative or oversized parts are cut off).
-    pub fn clip(x: i32, y: i32, w: i32, h: i32, width: u32, height: u32) -> Option<Rect> {
-        let x0 = i64::from(x).clamp(0, i64::from(width));
-        let y0 = i64::from(y).clamp(0, i64::from(height));
-        let x1 = (i64::from(x) + i64::from(w)).clamp(0, i64::from(width));
-        let y1 = (i64::from(y) + i64::from(h)).clamp(0, i64::from(height));
-        (x1 > x0 && y1 > y0).then(|| Rect {
-            x: x0 as u32,
-            y: y0 as u32,
-            width: (x1 - x0) as u32,
-            height: (y1 - y0) as u32,
-        })
-    }
-}
+/// A rectangle in guest pixels: the canvas's own, with its clipping.
+pub use crate::ui::widgets::display::frame::Rect;
 
 /// Checks the numbers of a primary surface before any of its memory is read.
 pub fn check(
@@ -299,7 +276,14 @@ mod tests {
         assert_eq!(Rect::clip(100, 0, 5, 5, 100, 50), None);
         assert_eq!(Rect::clip(0, 0, -3, 5, 100, 50), None);
         assert_eq!(
-            Rect::clip(i32::MAX, i32::MAX, i32::MAX, i32::MAX, 100, 50),
+            Rect::clip(
+                i32::MAX.into(),
+                i32::MAX.into(),
+                i32::MAX.into(),
+                i32::MAX.into(),
+                100,
+                50
+            ),
             None
         );
     }

@@ -116,7 +116,14 @@ fn paint(view: &SpiceView, x: i32, y: i32, w: i32, h: i32) {
     if inner.canvas.frame_size() != (surface.width, surface.height) {
         return;
     }
-    let Some(rect) = Rect::clip(x, y, w, h, surface.width, surface.height) else {
+    let Some(rect) = Rect::clip(
+        x.into(),
+        y.into(),
+        w.into(),
+        h.into(),
+        surface.width,
+        surface.height,
+    ) else {
         return;
     };
     let mut shadow = inner.shadow.borrow_mut();
