@@ -256,14 +256,9 @@ def ensure_guest_running():
         lib.wait_for(ready, 60, f"{DOMAIN}'s ready marker in {SERIAL_LOG}")
 
 
-def test_performance_chart_and_row_see_a_busy_guest():
-    """Issue 6: the guest runs a busy loop; its Performance page's live CPU chart tells a
-    screen reader the CPU is above 50 %, and its row in the machines list carries a CPU
-    figure ("CPU NN %", the sparkline's accessible name)."""
-    if os.environ.get("KVMM_LIVE") != "1":
-        raise lib.Skip("needs the live rig: run tests/live/run.sh")
-    import re
-    import test_monitoring as tmo
+def open_running_guest_tab(tab):
+    """The app on the running guest's page, tab `tab` shown; and `mark(what)`, which
+    prints how long since the guest was found running."""
     ensure_guest_running()
     t0 = time.monotonic()
 
@@ -275,7 +270,19 @@ def test_performance_chart_and_row_see_a_busy_guest():
     row = tm.search(app, DOMAIN)
     tm.wait_row_state(app, DOMAIN, "Running")
     tm.open_details(app, row)
-    app.pointer_click(app.find("page tab", "Performance"))
+    app.pointer_click(app.find("page tab", tab))
+    return app, mark
+
+
+def test_performance_chart_and_row_see_a_busy_guest():
+    """Issue 6: the guest runs a busy loop; its Performance page's live CPU chart tells a
+    screen reader the CPU is above 50 %, and its row in the machines list carries a CPU
+    figure ("CPU NN %", the sparkline's accessible name)."""
+    if os.environ.get("KVMM_LIVE") != "1":
+        raise lib.Skip("needs the live rig: run tests/live/run.sh")
+    import re
+    import test_monitoring as tmo
+    app, mark = open_running_guest_tab("Performance")
     chart = app.find(name="CPU chart")
     mark("Performance page open (Live)")
     shell = GuestShell()
@@ -325,18 +332,7 @@ def test_console_types_into_the_guest_reboots_it_and_saves_a_screenshot():
         raise lib.Skip("needs the live rig: run tests/live/run.sh")
     import tempfile
     import test_console as tc
-    ensure_guest_running()
-    t0 = time.monotonic()
-
-    def mark(what):
-        print(f"  {what}: {time.monotonic() - t0:.1f}s", flush=True)
-
-    app = lib.App(uri=URI)
-    tm.open_machines(app)
-    row = tm.search(app, DOMAIN)
-    tm.wait_row_state(app, DOMAIN, "Running")
-    tm.open_details(app, row)
-    app.pointer_click(app.find("page tab", "Console"))
+    app, mark = open_running_guest_tab("Console")
     display = tc.display_of(app, DOMAIN, timeout=30)
     mark("display connected")
 

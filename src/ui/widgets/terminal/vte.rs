@@ -224,9 +224,7 @@ impl Terminal {
                 std::ptr::null_mut(),
                 std::ptr::null_mut(),
             );
-            Option::<glib::GString>::from_glib_full(ptr)
-                .map(|s| s.to_string())
-                .unwrap_or_default()
+            owned_text(ptr)
         }
     }
 
@@ -245,9 +243,7 @@ impl Terminal {
                 std::ptr::null_mut(),
                 std::ptr::null_mut(),
             );
-            Option::<glib::GString>::from_glib_full(ptr)
-                .map(|s| s.to_string())
-                .unwrap_or_default()
+            owned_text(ptr)
         }
     }
 }
@@ -257,4 +253,15 @@ fn assert_initialized() {
         gtk::is_initialized_main_thread(),
         "GTK must be initialised on this thread before a Terminal is made"
     );
+}
+
+/// VTE's newly allocated text (or NULL) as a String; frees it.
+///
+/// # Safety
+/// `ptr` is NULL or a string VTE allocated for the caller.
+unsafe fn owned_text(ptr: *mut std::ffi::c_char) -> String {
+    // SAFETY: per this function's contract, we own `ptr`.
+    unsafe { Option::<glib::GString>::from_glib_full(ptr) }
+        .map(|s| s.to_string())
+        .unwrap_or_default()
 }
