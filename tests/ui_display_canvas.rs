@@ -87,11 +87,12 @@ fn paints_tiles_scaled_to_fit() {
     let blue = [255, 0, 0];
     canvas.update(0, 0, 600, 300, &two_halves(600, 300, red, blue), 600 * 4);
     assert_eq!(canvas.frames(), 1);
-    let window = shown(&canvas, 300, 300);
+    // 350 wide: a scale that is no simple fraction, where seams between tiles would show.
+    let window = shown(&canvas, 350, 350);
     let img = render(&canvas);
     let (w, h) = (img.0, img.1);
     println!("  canvas {w} × {h}");
-    // Fit: 600 × 300 into (about) 300 × 300 is scale 0.5, centred with black bars.
+    // Fit: 600 × 300 into (about) 350 × 350 is scale 0.58, centred with black bars.
     let scale = (w as f64 / 600.0).min(h as f64 / 300.0).min(1.0);
     let top = ((h as f64 - 300.0 * scale) / 2.0) as usize;
     let mid = h / 2;
@@ -102,6 +103,14 @@ fn paints_tiles_scaled_to_fit() {
         "right half blue"
     );
     assert!(top > 10, "a letterbox above");
+    // Tiles meet without seams: the red half is red right up to the tile borders
+    // (frame x = 128, 256 and y = 128 land inside it), scaled or not.
+    let bottom = top + (300.0 * scale) as usize;
+    for y in top + 2..bottom - 2 {
+        for x in 2..w / 2 - 2 {
+            assert_eq!(pixel(&img, x, y), [0, 0, 255, 255], "red at {x}, {y}");
+        }
+    }
     assert_eq!(pixel(&img, w / 2, top / 2), [0, 0, 0, 255], "black bar");
 
     // A damaged rectangle in the top-left tile: only it changes.

@@ -1,8 +1,13 @@
 //! [`DisplayCanvas`]: the widget both graphical consoles paint into and take input from.
 //!
-//! It keeps the guest's screen as a [`Frame`] cut into tiles, each painted as its own
-//! `gdk::MemoryTexture` (GTK 4.8 cannot update a texture in place): a damaged rectangle
-//! only marks tiles, and the next paint re-creates just those. The frame is scaled per
+//! It keeps the guest's screen as a [`Frame`] cut into tiles, each kept as its own render
+//! node: a damaged rectangle only marks tiles, the next paint re-creates just those, and
+//! the unchanged tiles' nodes are appended again as they were, so GTK's node diff redraws
+//! only the changed tiles. Under the GL renderer a tile is a `gdk::MemoryTexture` (GTK 4.8
+//! cannot update a texture in place; the renderer keeps uploaded textures); under the
+//! cairo renderer, which re-converts every texture on every draw in GTK 4.8, a tile is a
+//! cairo node holding the tile's pixels as a cairo RGB24 image, which has the frame's byte
+//! layout and paints without conversion. The frame is scaled per
 //! [`Scaling`]; in `Native` the widget asks for the frame's size so a `ScrolledWindow`
 //! around it scrolls. Input (`input`) is reported in guest pixels: keys as XT scancodes
 //! plus keysyms, pointer position with the VNC button mask, scroll steps. While focused
@@ -16,11 +21,11 @@ use std::time::Instant;
 
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
-use gtk::{gdk, glib, graphene};
+use gtk::{cairo, gdk, glib, graphene, gsk};
 
 use super::frame::{Frame, Rect};
 use super::keymap::XtScancode;
-use super::layout::Layout;
+use super::layout::{Layout, Placed};
 use super::Scaling;
 
 type KeyFn = Rc<dyn Fn(XtScancode, u32, bool)>;
@@ -35,8 +40,11 @@ mod imp {
     #[derive(Default)]
     pub struct DisplayCanvas {
         pub(super) frame: RefCell<Frame>,
-        /// One texture per tile, row-major; `None` until first painted.
-        pub(super) tiles: RefCell<Vec<Option<gdk::Texture>>>,
+        /// One render node per tile, row-major; `None` until first painted.
+        pub(super) tiles: RefCell<Vec<Option<gsk::RenderNode>>>,
+        /// What the tiles were made for: the renderer (it may change with the window)
+        /// and where the frame sits in the widget (tiles are placed in widget pixels).
+        pub(super) tiles_for: Cell<Option<(TileKind, Layout)>>,
         pub(super) scaling: Cell<Scaling>,
         pub(super) frames: Cell<u64>,
         pub(super) first_frame: Cell<Option<Instant>>,
@@ -103,24 +111,13 @@ mod imp {
                 WidgetExt::height(&*obj) as f32,
             );
             snapshot.append_color(&gdk::RGBA::BLACK, &graphene::Rect::new(0.0, 0.0, w, h));
-            self.refresh_tiles();
-            let frame = self.frame.borrow();
-            if frame.width() == 0 {
+            if self.frame.borrow().width() == 0 {
                 return;
             }
-            let l = self.layout();
-            snapshot.save();
-            snapshot.translate(&graphene::Point::new(l.x as f32, l.y as f32));
-            snapshot.scale(l.scale as f32, l.scale as f32);
-            let across = frame.tiles_x();
-            for (i, tile) in self.tiles.borrow().iter().enumerate() {
-                let Some(texture) = tile else { continue };
-                let r = frame.tile_rect(i as u32 % across, i as u32 / across);
-                let bounds =
-                    graphene::Rect::new(r.x as f32, r.y as f32, r.width as f32, r.height as f32);
-                snapshot.append_texture(texture, &bounds);
+            self.refresh_tiles();
+            for node in self.tiles.borrow().iter().flatten() {
+                snapshot.append_node(node);
             }
-            snapshot.restore();
         }
     }
 
@@ -137,15 +134,21 @@ mod imp {
             )
         }
 
-        /// Re-create the textures of the tiles that changed since the last paint.
+        /// Re-create the nodes of the tiles that changed since the last paint (all of
+        /// them when the renderer or the frame's place in the widget changed).
         fn refresh_tiles(&self) {
+            let kind = TileKind::for_widget(&*self.obj());
+            let layout = self.layout();
             let mut frame = self.frame.borrow_mut();
+            if self.tiles_for.replace(Some((kind, layout))) != Some((kind, layout)) {
+                frame.mark_all_dirty();
+            }
             let mut tiles = self.tiles.borrow_mut();
             let across = frame.tiles_x();
             for (tx, ty) in frame.take_dirty() {
                 let r = frame.tile_rect(tx, ty);
                 if let Some(slot) = tiles.get_mut((ty * across + tx) as usize) {
-                    *slot = Some(tile_texture(&frame, r));
+                    *slot = kind.node(&frame, r, layout.place(r));
                 }
             }
         }
@@ -171,16 +174,75 @@ impl Default for DisplayCanvas {
 /// CPU time in the console benchmark); the straight format takes its integer path.
 const FORMAT: gdk::MemoryFormat = gdk::MemoryFormat::B8g8r8a8;
 
-fn tile_texture(frame: &Frame, r: Rect) -> gdk::Texture {
-    let bytes = glib::Bytes::from_owned(frame.copy_rect(r));
-    gdk::MemoryTexture::new(
-        r.width as i32,
-        r.height as i32,
-        FORMAT,
-        &bytes,
-        r.width as usize * 4,
-    )
-    .upcast()
+/// How tiles are turned into render nodes: whichever the widget's renderer draws cheaply.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) enum TileKind {
+    #[default]
+    Texture,
+    Cairo,
+}
+
+impl TileKind {
+    fn for_widget(widget: &impl IsA<gtk::Widget>) -> TileKind {
+        let cairo = widget
+            .native()
+            .and_then(|n| n.renderer())
+            .is_some_and(|r| r.is::<gsk::CairoRenderer>());
+        if cairo {
+            TileKind::Cairo
+        } else {
+            TileKind::Texture
+        }
+    }
+
+    /// The node painting tile `r` of `frame` at `at` (none when it lands on no pixel).
+    fn node(self, frame: &Frame, r: Rect, at: Placed) -> Option<gsk::RenderNode> {
+        let (x, y, w, h) = at;
+        if w <= 0 || h <= 0 {
+            return None;
+        }
+        let bounds = graphene::Rect::new(x as f32, y as f32, w as f32, h as f32);
+        let pixels = frame.copy_rect(r);
+        Some(match self {
+            TileKind::Texture => {
+                let bytes = glib::Bytes::from_owned(pixels);
+                let texture = gdk::MemoryTexture::new(
+                    r.width as i32,
+                    r.height as i32,
+                    FORMAT,
+                    &bytes,
+                    r.width as usize * 4,
+                );
+                gsk::TextureNode::new(&texture, &bounds).upcast()
+            }
+            TileKind::Cairo => cairo_tile(pixels, r, &bounds),
+        })
+    }
+}
+
+/// A cairo node painting `pixels` (tile `r`, B8G8R8x8 = cairo's RGB24) scaled to fill
+/// `bounds` (whole widget pixels, so the renderer composites it 1:1). The pattern pads
+/// at its edges: a scaled tile's border pixels take its own colours, not transparency.
+fn cairo_tile(pixels: Vec<u8>, r: Rect, bounds: &graphene::Rect) -> gsk::RenderNode {
+    let node = gsk::CairoNode::new(bounds);
+    let (w, h) = (r.width as i32, r.height as i32);
+    let drawn = cairo::ImageSurface::create_for_data(pixels, cairo::Format::Rgb24, w, h, w * 4)
+        .and_then(|surface| {
+            let cr = node.draw_context();
+            cr.translate(f64::from(bounds.x()), f64::from(bounds.y()));
+            cr.scale(
+                f64::from(bounds.width()) / f64::from(w),
+                f64::from(bounds.height()) / f64::from(h),
+            );
+            cr.set_source_surface(&surface, 0.0, 0.0)?;
+            cr.source().set_extend(cairo::Extend::Pad);
+            cr.rectangle(0.0, 0.0, f64::from(w), f64::from(h));
+            cr.fill()
+        });
+    if let Err(e) = drawn {
+        log::warn!("console tile {r:?} not painted: {e}");
+    }
+    node.upcast()
 }
 
 impl DisplayCanvas {

@@ -199,6 +199,11 @@ impl Frame {
         }
     }
 
+    /// Mark every tile changed (its node must be made again).
+    pub fn mark_all_dirty(&mut self) {
+        self.dirty.fill(true);
+    }
+
     /// The tiles changed since the last call, as (`tx`, `ty`), clearing their flags.
     pub fn take_dirty(&mut self) -> Vec<(u32, u32)> {
         let across = self.tiles_x();

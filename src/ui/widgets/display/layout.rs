@@ -1,7 +1,11 @@
 //! Where the guest's screen goes inside the display canvas, and back: the scale and
 //! offset for a [`Scaling`], and widget coordinates turned into guest pixels.
 
+use super::frame::Rect;
 use super::Scaling;
+
+/// A rectangle in whole widget pixels: (x, y, width, height).
+pub type Placed = (i32, i32, i32, i32);
 
 /// How the frame is placed in the widget: guest pixel (gx, gy) is drawn at
 /// (`x + gx * scale`, `y + gy * scale`).
@@ -48,6 +52,16 @@ impl Layout {
         }
     }
 
+    /// Where frame rectangle `r` lands, in whole widget pixels. Edges are rounded the
+    /// same way for every rectangle, so neighbouring tiles share their borders exactly:
+    /// no pixel is covered twice or left out (a seam otherwise, when scaled).
+    pub fn place(&self, r: Rect) -> Placed {
+        let edge = |off: f64, g: u32| (off + f64::from(g) * self.scale).round() as i32;
+        let (x0, y0) = (edge(self.x, r.x), edge(self.y, r.y));
+        let (x1, y1) = (edge(self.x, r.x + r.width), edge(self.y, r.y + r.height));
+        (x0, y0, x1 - x0, y1 - y0)
+    }
+
     /// The guest pixel under widget point (`x`, `y`), clamped to the frame (a pointer
     /// dragged outside the picture stays at its edge).
     pub fn to_guest(&self, x: f64, y: f64) -> (u32, u32) {
@@ -77,6 +91,26 @@ mod tests {
         assert_eq!((l.scale, l.x, l.y), (1.0, 680.0, 260.0));
         let l = Layout::new(641.0, 480.0, 640, 480, Scaling::Fit);
         assert_eq!(l.x, 0.0, "whole pixels at 1:1");
+    }
+
+    #[test]
+    fn placed_tiles_share_their_borders() {
+        let l = Layout::new(350.0, 350.0, 600, 300, Scaling::Fit);
+        let tile = |x, width| Rect {
+            x,
+            y: 0,
+            width,
+            height: 128,
+        };
+        let a = l.place(tile(0, 128));
+        let b = l.place(tile(128, 128));
+        let c = l.place(tile(256, 88));
+        assert_eq!(a.0 + a.2, b.0, "no gap or overlap between a and b");
+        assert_eq!(b.0 + b.2, c.0);
+        assert_eq!((a.0, a.1), (0, 88), "centred: (350 - 175) / 2, rounded");
+        assert_eq!(c.0 + c.2, 201, "344 × 350 / 600 = 200.7, rounded");
+        let one = Layout::new(2000.0, 1000.0, 640, 480, Scaling::Fit);
+        assert_eq!(one.place(tile(128, 128)), (808, 260, 128, 128));
     }
 
     #[test]
