@@ -47,6 +47,8 @@ pub struct AppInit {
 #[derive(Debug)]
 pub enum AppMsg {
     Connect(String),
+    /// The app was launched again: bring the main window up (also when `--console` hid it).
+    Activated,
     /// An event from the worker of connection number `.0` (older ones are ignored).
     Backend(u64, Box<Event>),
     ShowPage(Page),
@@ -128,6 +130,9 @@ pub struct App {
     consoles: ConsoleHub,
     /// `--console NAME` still to open (after the first list).
     console_at_start: Option<String>,
+    /// Whether the main window has been shown: with `--console` it stays hidden (only the
+    /// console window opens, as with `virt-manager --show-domain-console`) until needed.
+    main_window_shown: bool,
     /// Bumped per connection attempt; events of older workers are dropped.
     generation: u64,
     /// URIs still to try when the current attempt fails (qemu:///session after system).
@@ -296,6 +301,7 @@ impl Component for App {
             conn: None,
             consoles,
             console_at_start: init.console.clone(),
+            main_window_shown: init.console.is_none(),
             generation: 0,
             fallbacks: Vec::new(),
             connected: false,
@@ -400,6 +406,10 @@ impl Component for App {
             },
             AppMsg::Send(cmd) => self.send(cmd),
             AppMsg::Toast(text, error) => self.chrome.toast(&text, error),
+            AppMsg::Activated => {
+                self.main_window_shown = true;
+                self.window.present();
+            }
             AppMsg::LiveWanted(on) => self.on_live_wanted(on),
             AppMsg::Monitor(event) => self.on_monitor(*event),
             AppMsg::EditAlertRule(rule, machine) => {

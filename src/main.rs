@@ -91,7 +91,11 @@ fn main() {
         );
         std::process::exit(1);
     }
-    let app = relm4::RelmApp::new(config::APP_ID).with_args(vec![argv0]);
+    // `--console NAME`: only the console window opens (App shows the main window when
+    // it has something to say).
+    let app = relm4::RelmApp::new(config::APP_ID)
+        .with_args(vec![argv0])
+        .visible_on_activate(init.console.is_none());
     kvm_manager::ui::startup(include_str!("../resources/style.css"));
     app.run::<App>(init);
 }

@@ -30,6 +30,15 @@ pub fn install(window: &adw::ApplicationWindow, sender: &ComponentSender<App>) {
     add(&app, "show-alerts", sender, || {
         AppMsg::ShowPage(super::Page::Alerts)
     });
+    // Launching the app again activates this instance: its first activation is this
+    // start's own (relm4 shows the window then, unless `--console` asked otherwise).
+    let activations = std::cell::Cell::new(0u32);
+    let activated = sender.clone();
+    app.connect_activate(move |_| {
+        if activations.replace(activations.get() + 1) > 0 {
+            activated.input(AppMsg::Activated);
+        }
+    });
     add(window, "search", sender, || AppMsg::Search);
     add(window, "refresh", sender, || AppMsg::Refresh);
     add(window, "back", sender, || AppMsg::Back);

@@ -223,10 +223,7 @@ impl Chrome {
     /// shown at once (the previous toast is dismissed, not queued behind: a queue of
     /// ten-second errors would show stale news); every message is also logged.
     pub fn toast(&self, text: &str, error: bool) {
-        let toast = adw::Toast::builder()
-            .title(gtk::glib::markup_escape_text(text))
-            .timeout(if error { 10 } else { 5 })
-            .build();
+        let toast = crate::ui::widgets::toast::new_toast(text, error);
         if let Some(previous) = self.last_toast.replace(Some(toast.clone())) {
             previous.dismiss();
         }

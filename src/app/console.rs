@@ -1,5 +1,10 @@
 //! The app's side of consoles: `--console NAME` opens that machine's console in a window
-//! as soon as the first machine list arrives.
+//! as soon as the first machine list arrives. The main window stays hidden meanwhile (no
+//! time spent building pages nobody sees before the console's first frame): it appears
+//! when the machine is not found, the connection fails or the machine goes away, and
+//! when the console window closes while it is still hidden, the app ends.
+
+use gtk::prelude::*;
 
 use super::App;
 use crate::i18n::gettext_f;
@@ -21,7 +26,7 @@ impl App {
         match vm {
             Some(vm) => {
                 let parent: gtk::Window = self.window.clone().into();
-                ConsoleWindow::open(
+                let console = ConsoleWindow::open(
                     &self.consoles,
                     Some(&parent),
                     &vm,
@@ -29,14 +34,34 @@ impl App {
                     0,
                     false,
                 );
+                if !self.main_window_shown {
+                    let main = self.window.downgrade();
+                    console.window().connect_close_request(move |_| {
+                        // The app's hidden windows (main, dialogs) would keep it running.
+                        if main.upgrade().is_some_and(|w| !w.is_visible()) {
+                            relm4::main_application().quit();
+                        }
+                        gtk::glib::Propagation::Proceed
+                    });
+                }
             }
-            None => self.chrome.toast(
-                &gettext_f(
-                    "There is no machine called “{name}” on this connection.",
-                    &[("name", &wanted)],
-                ),
-                true,
-            ),
+            None => {
+                self.show_main_window();
+                self.chrome.toast(
+                    &gettext_f(
+                        "There is no machine called “{name}” on this connection.",
+                        &[("name", &wanted)],
+                    ),
+                    true,
+                );
+            }
+        }
+    }
+
+    /// Show the main window if `--console` kept it hidden so far.
+    pub(super) fn show_main_window(&mut self) {
+        if !std::mem::replace(&mut self.main_window_shown, true) {
+            self.window.present();
         }
     }
 }

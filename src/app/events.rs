@@ -79,14 +79,21 @@ impl App {
                 self.after_store_change();
             }
             Event::VmRemoved { uuid } => {
+                let had_console = self.consoles.has_window_of(&uuid);
+                if had_console {
+                    // Its console may be the only window: the main window says what happened.
+                    self.show_main_window();
+                }
                 self.consoles.close_windows_of(Some(&uuid));
                 let deleted_here = self.just_deleted.as_deref() == Some(uuid.as_str());
                 if let Some(obj) = self.store.remove(&uuid) {
                     if self.open_vm.as_deref() == Some(uuid.as_str()) && deleted_here {
                         // The user deleted it here: the delete's toast already says so.
                         self.details.emit(VmDetailsMsg::Gone);
-                    } else if self.open_vm.as_deref() == Some(uuid.as_str()) {
-                        self.details.emit(VmDetailsMsg::Gone);
+                    } else if self.open_vm.as_deref() == Some(uuid.as_str()) || had_console {
+                        if self.open_vm.as_deref() == Some(uuid.as_str()) {
+                            self.details.emit(VmDetailsMsg::Gone);
+                        }
                         let name = obj.summary().name.clone();
                         self.chrome.toast(
                             &gettext_f("“{name}” no longer exists", &[("name", &name)]),
@@ -207,6 +214,7 @@ impl App {
         }
         self.conn = None;
         self.consoles.set_connection(None);
+        self.show_main_window();
         let title = match err.kind {
             ErrorKind::NoDaemon => gettext("No Libvirt Daemon Running"),
             ErrorKind::PermissionDenied => gettext("Permission Denied"),

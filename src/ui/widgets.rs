@@ -11,6 +11,7 @@ pub mod perf_view;
 pub mod sparkline;
 pub mod spice_view;
 pub mod terminal;
+pub mod toast;
 pub mod vm_card;
 pub mod vm_row;
 pub mod vnc_view;

@@ -121,6 +121,28 @@ def test_console_shows_the_display_sends_keys_and_saves_a_screenshot():
                      "the console window to close")
 
 
+def test_console_on_the_command_line_opens_only_its_window():
+    """`kvm-manager --console NAME`, as `virt-manager --show-domain-console`: the console
+    window alone; closing it ends the app. An unknown name shows the main window saying so."""
+    argv = [lib.APP_BIN, "--connect", tm.uri(), "--console", "web-uefi"]
+    with QemuVnc(), lib.App(argv=argv) as app:
+        title = "web-uefi – Console"
+        lib.wait_for(lambda: lib.name_of(app.window) == title, 10,
+                     f"the first window titled {title!r} (it is {lib.name_of(app.window)!r})")
+        display_of(app, "web-uefi")
+        names = [lib.name_of(w) for w in app.windows()]
+        assert names == [title], f"only the console window is shown, not {names}"
+        app.focus_titled(title)
+        app.key("ctrl+w")
+        lib.wait_for(lambda: app.proc.poll() is not None, 10, "the app to end with its window")
+        assert app.proc.returncode == 0, f"exit status {app.proc.returncode}\n{app.output()}"
+
+    argv = [lib.APP_BIN, "--connect", tm.uri(), "--console", "no-such-vm"]
+    with lib.App(argv=argv) as app:
+        app.find(name="There is no machine called “no-such-vm” on this connection.", timeout=10)
+        assert lib.name_of(app.window).startswith(tm.WINDOW_TITLE), lib.name_of(app.window)
+
+
 def test_the_external_viewer_is_explained_when_missing():
     if shutil.which("virt-viewer"):
         raise lib.Skip("virt-viewer is installed here: the missing-viewer path cannot show")

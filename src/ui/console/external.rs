@@ -63,10 +63,10 @@ impl Inner {
         let argv: Vec<&std::ffi::OsStr> = argv.iter().map(|a| a.as_os_str()).collect();
         match gio::Subprocess::newv(&argv, gio::SubprocessFlags::STDERR_SILENCE) {
             Ok(child) => {
-                let hub = self.hub().clone();
+                let toaster = self.toaster();
                 child.wait_check_async(gio::Cancellable::NONE, move |result| {
                     if let Err(e) = result {
-                        hub.toast(
+                        toaster.show(
                             &gettext_f(
                                 "The external viewer stopped with an error: {error}",
                                 &[("error", e.message())],
@@ -75,9 +75,10 @@ impl Inner {
                         );
                     }
                 });
-                self.hub().toast(&gettext("Opening in virt-viewer…"), false);
+                self.toaster()
+                    .show(&gettext("Opening in virt-viewer…"), false);
             }
-            Err(e) => self.hub().toast(
+            Err(e) => self.toaster().show(
                 &gettext_f(
                     "Could not start virt-viewer: {error}",
                     &[("error", e.message())],

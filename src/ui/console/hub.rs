@@ -169,6 +169,11 @@ impl ConsoleHub {
         self.inner.windows.borrow().len()
     }
 
+    /// Whether a console window of machine `uuid` is open.
+    pub fn has_window_of(&self, uuid: &str) -> bool {
+        self.inner.windows.borrow().iter().any(|w| w.uuid() == uuid)
+    }
+
     /// The machine was undefined or the connection changed: close its windows.
     pub fn close_windows_of(&self, uuid: Option<&str>) {
         let windows: Vec<_> = self.inner.windows.borrow().clone();

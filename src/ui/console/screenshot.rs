@@ -23,7 +23,7 @@ pub fn suggested_name(vm_name: &str, now: &glib::DateTime) -> String {
 impl Inner {
     pub(super) fn save_screenshot(self: &Rc<Self>) {
         let Some(texture) = self.screenshot() else {
-            self.hub().toast(
+            self.toaster().show(
                 &gettext("Nothing to save: the display shows no picture yet."),
                 true,
             );
@@ -52,7 +52,7 @@ impl Inner {
                 return;
             }
             if let Some(path) = chooser.file().and_then(|f| f.path()) {
-                write_png(inner.hub().clone(), texture.clone(), path);
+                write_png(inner.toaster(), texture.clone(), path);
             }
         });
         chooser.show();
@@ -61,7 +61,7 @@ impl Inner {
 }
 
 /// Encode and write off the main thread; say how it went.
-fn write_png(hub: super::ConsoleHub, texture: gtk::gdk::Texture, path: std::path::PathBuf) {
+fn write_png(toaster: super::view::Toaster, texture: gtk::gdk::Texture, path: std::path::PathBuf) {
     glib::spawn_future_local(async move {
         let shown = path.display().to_string();
         let result =
@@ -69,11 +69,11 @@ fn write_png(hub: super::ConsoleHub, texture: gtk::gdk::Texture, path: std::path
                 .await
                 .unwrap_or_else(|_| Err(gettext("The screenshot could not be encoded.")));
         match result {
-            Ok(()) => hub.toast(
+            Ok(()) => toaster.show(
                 &gettext_f("Screenshot saved to {path}", &[("path", &shown)]),
                 false,
             ),
-            Err(e) => hub.toast(
+            Err(e) => toaster.show(
                 &gettext_f(
                     "Could not save the screenshot to {path}: {error}",
                     &[("path", &shown), ("error", &e)],

@@ -52,6 +52,27 @@ pub(super) struct Inner {
     pub(super) toolbar: Toolbar,
     pub(super) pages: StatePages,
     pub(super) state: RefCell<State>,
+    /// A console window's own toasts (the app's main window shows the tab's).
+    toasts: RefCell<Option<adw::ToastOverlay>>,
+}
+
+/// Where a view's messages go: its console window's toasts, else the main window's.
+#[derive(Clone)]
+pub(super) struct Toaster {
+    hub: ConsoleHub,
+    overlay: Option<adw::ToastOverlay>,
+}
+
+impl Toaster {
+    pub(super) fn show(&self, text: &str, error: bool) {
+        match &self.overlay {
+            Some(overlay) => {
+                log::info!("console toast: {text}");
+                overlay.add_toast(crate::ui::widgets::toast::new_toast(text, error));
+            }
+            None => self.hub.toast(text, error),
+        }
+    }
 }
 
 /// Cheap to clone; every clone is the same view.
@@ -76,6 +97,7 @@ impl ConsoleView {
                 root,
                 toolbar,
                 pages,
+                toasts: RefCell::new(None),
                 state: RefCell::new(State {
                     vm: None,
                     was_active: false,
@@ -109,6 +131,11 @@ impl ConsoleView {
         view.inner.toolbar.set_choices(&[ConsoleChoice::Display], 0);
         view.inner.update_toolbar();
         view
+    }
+
+    /// Show this view's messages in `overlay` (its console window's) from now on.
+    pub fn set_toast_overlay(&self, overlay: &adw::ToastOverlay) {
+        self.inner.toasts.replace(Some(overlay.clone()));
     }
 
     pub fn widget(&self) -> &gtk::Box {
@@ -199,6 +226,13 @@ impl Inner {
         &self.hub
     }
 
+    pub(super) fn toaster(&self) -> Toaster {
+        Toaster {
+            hub: self.hub.clone(),
+            overlay: self.toasts.borrow().clone(),
+        }
+    }
+
     pub(super) fn root(&self) -> &gtk::Box {
         &self.root
     }
@@ -285,8 +319,8 @@ impl Inner {
     pub(super) fn send_key(&self, key: SendKey) {
         if let Some(screen) = self.screen() {
             screen.send_key(key);
-            self.hub
-                .toast(&gettext_f("Sent {keys}", &[("keys", &key.label())]), false);
+            self.toaster()
+                .show(&gettext_f("Sent {keys}", &[("keys", &key.label())]), false);
         }
     }
 

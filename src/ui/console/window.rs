@@ -72,12 +72,15 @@ impl ConsoleWindow {
         column.append(view.widget());
         let overlay = gtk::Overlay::builder().child(&column).build();
         overlay.add_overlay(&reveal);
+        let toasts = adw::ToastOverlay::new();
+        toasts.set_child(Some(&overlay));
+        view.set_toast_overlay(&toasts);
 
         let window = adw::Window::builder()
             .title(gettext_f("{name} – Console", &[("name", &name)]))
             .default_width(1024)
             .default_height(800)
-            .content(&overlay)
+            .content(&toasts)
             .build();
         if let Some(parent) = parent {
             window.set_application(parent.application().as_ref());
