@@ -141,8 +141,7 @@ fn disk_usage_lists_real_file_systems_with_sane_sizes() {
     }
     let root_type = mounts
         .lines()
-        .filter(|l| l.split_whitespace().nth(1) == Some("/"))
-        .last()
+        .rfind(|l| l.split_whitespace().nth(1) == Some("/"))
         .and_then(|l| l.split_whitespace().nth(2).map(str::to_string))
         .unwrap();
     if root_type != "tmpfs" && root_type != "rootfs" {
