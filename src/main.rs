@@ -54,7 +54,9 @@ fn prefer_no_gl() {
 }
 
 fn main() {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .format_timestamp_millis()
+        .init();
 
     // SAFETY: no other thread exists yet, so nothing reads the locale while it changes.
     unsafe {

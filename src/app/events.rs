@@ -60,6 +60,7 @@ impl App {
             Event::ConnectFailed(err) => self.on_connect_failed(err, sender),
             Event::Host(host) => self.dashboard.emit(DashboardMsg::Host(Box::new(host))),
             Event::VmList(list) => {
+                log::debug!("machine list: {} machines", list.len());
                 self.store.replace_all(list);
                 self.after_store_change();
                 self.open_console_at_start();

@@ -40,6 +40,7 @@ impl Inner {
             return;
         }
         self.pages.show_connecting(&gettext("Connecting…"));
+        log::debug!("console of {uuid}: asking for {choice:?}");
         let weak = Rc::downgrade(self);
         let request = match choice {
             // One socket: VNC needs no more; SPICE asks again for one per channel.

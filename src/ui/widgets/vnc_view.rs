@@ -108,6 +108,7 @@ impl VncView {
     pub fn open_fd(&self, fd: OwnedFd) {
         let Some(conn) = self.start() else { return };
         self.inner.local.set(true);
+        log::debug!("VNC: connecting over a socket from libvirt");
         let raw = fd.into_raw_fd();
         if let Err(e) = conn.open_fd(raw) {
             // SAFETY: gvnc refused the socket, so it is still ours and closed once here.
@@ -124,6 +125,7 @@ impl VncView {
                 .parse::<std::net::IpAddr>()
                 .is_ok_and(|ip| ip.is_loopback());
         self.inner.local.set(loopback);
+        log::debug!("VNC: connecting to {host}:{port}");
         if let Err(e) = conn.open_host(host, &port.to_string()) {
             self.fail(e.to_string());
         }

@@ -203,6 +203,7 @@ fn refuse(view: &VncView, conn: &gvnc::Connection, why: String) {
 
 fn initialized(view: &VncView, conn: &gvnc::Connection) {
     let (w, h) = (conn.width().max(0) as u32, conn.height().max(0) as u32);
+    log::debug!("VNC: initialized, {w} × {h}");
     if let Err(e) = conn.set_pixel_format(&framebuffer::local_format()) {
         return refuse(view, conn, e.to_string());
     }
@@ -273,6 +274,7 @@ fn updated(view: &VncView, x: i32, y: i32, w: i32, h: i32) {
     }
     inner.frames.set(inner.frames.get() + 1);
     if inner.first_frame.get().is_none() {
+        log::debug!("VNC: first update");
         inner.first_frame.set(Some(Instant::now()));
     }
     request_update(view);
