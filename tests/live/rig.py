@@ -19,17 +19,20 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from rig_agent import agent_extra  # noqa: E402
 from rig_guest import ensure_guest  # noqa: E402
 from rig_host import (URI, RigError, ensure_daemons, ensure_packages, log,  # noqa: E402
                       run, virsh)
 from rig_xml import domain_facts, domain_xml, network_xml, pool_xml, volume_xml  # noqa: E402
 
+PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PREFIX = "kvmm-test-"
 DOMAIN = PREFIX + "guest"
 NETWORK = PREFIX + "net"
@@ -330,6 +333,25 @@ def lease_ip():
     return None
 
 
+def agent_ping(path):
+    """One JSON-RPC ping over the agent channel's socket: the reply line, or None."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(2)
+            s.connect(path)
+            s.sendall(b'\n{"jsonrpc":"2.0","id":1,"method":"ping"}\n')
+            reply = b""
+            while b"\n" not in reply.lstrip(b"\n"):
+                chunk = s.recv(4096)
+                if not chunk:
+                    return None
+                reply += chunk
+            line = reply.strip().split(b"\n")[0]
+            return line.decode() if b'"result"' in line else None
+    except OSError:
+        return None
+
+
 def smoke(extra=None):
     ok = False
     try:
@@ -342,6 +364,10 @@ def smoke(extra=None):
             if missing:
                 raise RigError(f"libvirt gave no socket path for channel(s) {missing}")
             wait_for(f"{MARKER} on the serial console", marker_seen, 60)
+        if extra and os.path.exists(os.path.join(extra, "usr", "bin", "kvm-guest-agent")):
+            with step("guest agent ping"):
+                path = facts["channels"]["io.github.kvmmanager.agent.0"]
+                log(f"agent: {wait_for('a reply to ping', lambda: agent_ping(path), 20)}")
         with step("dhcp"):
             got = wait_for("DHCP lease in the guest", dhcp_from_log, 30)
             if got != info["guest_ip"]:
@@ -372,11 +398,20 @@ def main():
     parser.add_argument("--extra", metavar="DIR",
                         help="directory laid over the initramfs root (e.g. guest agent + libs; "
                              "executables in etc/kvmm-init.d/ start at boot)")
+    parser.add_argument("--agent", metavar="BIN",
+                        help="put this kvm-guest-agent binary (and its libraries) in the guest, "
+                             "started at boot on its port (tests/live/rig_agent.py)")
     args = parser.parse_args()
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
     extra = args.extra or os.environ.get("KVMM_LIVE_EXTRA") or None
+    agent = args.agent or os.environ.get("KVMM_LIVE_AGENT") or None
+    if agent:
+        if extra:
+            log("FAILED: --agent and --extra both lay a tree over the guest: pick one")
+            return 2
+        extra = agent_extra(agent, os.path.join(PROJECT, "build", "live", "agent-extra"))
     try:
         if args.command == "deps":
             with step("deps"):
