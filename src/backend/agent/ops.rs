@@ -51,6 +51,15 @@ impl Target {
             .is_some_and(|c| c.guest == GuestSide::Connected)
     }
 
+    /// Whether asking qemu-guest-agent may work: its channel is there and libvirt does
+    /// not say the guest side is closed (drivers that report no state get a try).
+    fn qga_usable(&self) -> bool {
+        self.channels
+            .qemu_ga
+            .as_ref()
+            .is_some_and(|c| c.guest != GuestSide::Disconnected)
+    }
+
     /// Our client, when calling it can work; else why not.
     fn ours(&self) -> Result<&AgentClient, AgentError> {
         let Some(channel) = &self.channels.agent else {
@@ -118,7 +127,7 @@ fn either<T>(
         Err(e) => e,
     };
     match qga {
-        Some(f) if t.qga_connected() => f(&t.dom)
+        Some(f) if t.qga_usable() => f(&t.dom)
             .map(|value| Answered {
                 agent: AgentKind::QemuGuestAgent,
                 value,
