@@ -11,7 +11,7 @@
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -304,7 +304,7 @@ fn receive(
     client: &AgentClient,
     from: &str,
     out: &mut File,
-    part: &PathBuf,
+    part: &Path,
     options: TransferOptions,
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(u64, u64),

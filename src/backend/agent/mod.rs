@@ -163,6 +163,9 @@ pub enum AgentCommand {
 }
 
 /// Answers to [`AgentCommand`]s.
+// Moved to the UI once each, like `Event`; boxing the system information would only
+// make the UI's matches longer.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AgentEvent {
     Status {

@@ -106,15 +106,18 @@ pub fn status(t: &Target) -> AgentStatus {
     }
 }
 
+/// The same request answered by qemu-guest-agent through libvirt.
+type QgaCall<'a, T> = &'a dyn Fn(&Domain) -> Result<T, BackendError>;
+
 /// Ours when it can answer; qemu-guest-agent's (where `qga` is given) when ours cannot
 /// be reached at all. An error from our agent itself is not hidden by a fallback.
 fn either<T>(
     t: &Target,
     what: &str,
     ours: impl FnOnce(&AgentClient) -> Result<T, AgentError>,
-    qga: Option<&dyn Fn(&Domain) -> Result<T, BackendError>>,
+    qga: Option<QgaCall<T>>,
 ) -> Result<Answered<T>, BackendError> {
-    let err = match t.ours().and_then(|c| ours(c)) {
+    let err = match t.ours().and_then(ours) {
         Ok(value) => {
             return Ok(Answered {
                 agent: AgentKind::Ours,
