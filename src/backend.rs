@@ -51,7 +51,13 @@
 //! Thumbnails: [`screenshot`] (a running machine's screen through `virDomainScreenshot`,
 //! decoded and scaled down), taken on a thread of its own by `worker_screenshot`
 //! (`Command::Screenshot` / `Event::Screenshot`).
+//!
+//! Guest agents: [`agent`] (our kvm-guest-agent over its virtio-serial channel, with
+//! qemu-guest-agent through libvirt where ours is absent; channel lookup and adding,
+//! a bounded client, pipelined file transfers), served by `worker_agent`
+//! (`Command::Agent` / `Event::Agent`; calls to guests on threads of their own).
 
+pub mod agent;
 pub mod boot;
 mod callbacks;
 pub mod clone;
@@ -84,6 +90,7 @@ pub mod summary;
 pub mod tags;
 pub mod types;
 pub mod worker;
+mod worker_agent;
 mod worker_disks;
 mod worker_graphics;
 mod worker_manage;

@@ -172,6 +172,9 @@ impl App {
             Event::Graphics(event) => self.consoles.on_graphics(event),
             Event::Serial(event) => self.consoles.on_serial(event),
             Event::Screenshot(e) => self.machines.emit(MachinesMsg::Screenshot(e)),
+            // Guest agents: the Guest tab (issue 8's UI part) will take these; nothing
+            // in the UI sends Command::Agent yet.
+            Event::Agent(_) => {}
         }
     }
 

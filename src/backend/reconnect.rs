@@ -78,6 +78,7 @@ impl Worker {
                 Msg::Cmd(Command::PortForward(cmd)) => self.port_forward_disconnected(cmd),
                 Msg::Cmd(Command::Disk(cmd)) => self.disk_disconnected(cmd),
                 Msg::Cmd(Command::Serial(cmd)) => self.serial_disconnected(cmd),
+                Msg::Cmd(Command::Agent(cmd)) => self.agent_disconnected(cmd),
                 Msg::Cmd(
                     ref cmd @ (Command::CreateOptions
                     | Command::ProposeXml { .. }

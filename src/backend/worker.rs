@@ -21,6 +21,7 @@ use std::thread;
 
 use virt::connect::Connect;
 
+use super::agent::{AgentCommand, AgentEvent};
 use super::callbacks::{HostObject, Notice};
 use super::clone::{ClonePlan, CloneRequest, CloneStep};
 use super::create::serve::{self as creation, Served};
@@ -40,6 +41,7 @@ use super::screenshot::{ScreenshotCommand, ScreenshotEvent};
 use super::serial::{SerialCommand, SerialEvent};
 use super::storage::{StorageCommand, StorageEvent};
 use super::types::{HostInfo, LinkState, VmAction, VmDetails, VmSummary};
+use super::worker_agent::Agents;
 use super::worker_screenshot::Shooter;
 use super::xml_define::XmlKind;
 use super::{details, event_loop, host, reconnect, summary};
@@ -108,6 +110,9 @@ pub enum Command {
     /// Thumbnails of running machines (src/backend/screenshot; handled in
     /// `worker_screenshot.rs` on a thread of its own), answered with [`Event::Screenshot`]s.
     Screenshot(ScreenshotCommand),
+    /// Guest agents (src/backend/agent; handled in `worker_agent.rs`, calls to guests on
+    /// threads of their own), answered with [`Event::Agent`]s.
+    Agent(AgentCommand),
 }
 
 /// What a worker tells the UI, through the sink closure given to [`ConnectionHandle::spawn`].
@@ -193,6 +198,8 @@ pub enum Event {
     Serial(SerialEvent),
     /// The answers to [`Command::Screenshot`], one per machine.
     Screenshot(ScreenshotEvent),
+    /// The answers to [`Command::Agent`], transfer progress included.
+    Agent(AgentEvent),
 }
 
 /// A closure run on the worker's connection (tests and diagnostics).
@@ -253,6 +260,7 @@ impl ConnectionHandle {
             sent: HashMap::new(),
             sampler: Sampler::new(),
             shooter: Shooter::default(),
+            agents: Agents::default(),
         };
         let spawned = thread::Builder::new()
             .name(format!("libvirt {uri}"))
@@ -331,6 +339,8 @@ pub(super) struct Worker {
     pub(super) sampler: Sampler,
     /// The thumbnails thread's controls (ends when the worker is dropped).
     pub(super) shooter: Shooter,
+    /// One guest-agent client per running machine, and the transfers' cancel flags.
+    pub(super) agents: Agents,
 }
 
 impl Worker {
@@ -356,6 +366,7 @@ impl Worker {
                 Ok(()) => self.serve(&link),
             };
             self.metrics_disconnected();
+            self.agents.clear();
             link.close();
             match stop {
                 Stop::Close => break,
@@ -411,6 +422,7 @@ impl Worker {
                 Msg::Cmd(Command::PortForward(cmd)) => self.port_forward(link, cmd),
                 Msg::Cmd(Command::Graphics(cmd)) => self.graphics(link, cmd),
                 Msg::Cmd(Command::Serial(cmd)) => self.serial(link, cmd),
+                Msg::Cmd(Command::Agent(cmd)) => self.agent(link, cmd),
                 Msg::Cmd(Command::Metrics(cmd)) => {
                     self.metrics(cmd);
                     None
@@ -428,6 +440,9 @@ impl Worker {
                     // Counted before the event goes out, so a test that saw the event
                     // also sees the count.
                     self.stats.lifecycle_events.fetch_add(1, Ordering::SeqCst);
+                    if event == virt::sys::VIR_DOMAIN_EVENT_STOPPED as i32 {
+                        self.agents.forget(&uuid);
+                    }
                     self.domain_changed(link, &uuid)
                 }
                 Msg::Notice(Notice::Closed { reason }) => Some(reconnect::close_reason(reason)),
