@@ -18,7 +18,11 @@
 //! Text consoles in tests/live/serial_console.rs (`bd_`..`bf_`, the last one stops the
 //! guest).
 //! A thumbnail of the guest's screen in tests/live/thumbnails.rs (`bd_`).
+//! The guest agent end to end in tests/live/agent.rs (`bg_`: info, exec, 50 MB both ways,
+//! a reboot through the agent).
 
+#[path = "live/agent.rs"]
+mod agent;
 #[path = "live/alerts.rs"]
 mod alerts;
 mod common;
@@ -238,6 +242,17 @@ fn bd_thumbnail_of_the_running_guest() {
 }
 
 /// Paused, the guest does not answer; resumed, it does.
+/// The guest agent (tests/live/agent.rs): found through the live XML, its answers match
+/// the guest, a program runs, 50 MB go in and out with matching SHA-256, and a reboot
+/// through it brings the guest (and the agent) back.
+#[test]
+fn bg_guest_agent_end_to_end() {
+    if !enabled("bg_guest_agent_end_to_end") {
+        return;
+    }
+    agent::end_to_end();
+}
+
 #[test]
 fn c_pause_and_resume() {
     if !enabled("c_pause_and_resume") {
