@@ -149,6 +149,11 @@ impl Agent {
         std::fs::read_to_string(self.dir.path().join("agent.log")).unwrap()
     }
 
+    /// Closes the agent's stdin (end of input) without waiting.
+    pub fn close_input(&mut self) {
+        self.stdin = None;
+    }
+
     /// Closes stdin and waits for the agent to finish.
     pub fn finish(mut self) -> (ExitStatus, String) {
         self.stdin = None;
