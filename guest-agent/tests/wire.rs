@@ -177,7 +177,7 @@ fn stdio_mode_finishes_running_requests_at_end_of_input() {
     let id = agent.send("exec_command", json!({"argv": ["/bin/echo", "late"]}));
     agent.send("exec_command", json!({"argv": ["/bin/sleep", "0.3"]}));
     agent.close_input();
-    let mut ids = vec![agent.recv().id, agent.recv().id];
+    let mut ids = [agent.recv().id, agent.recv().id];
     ids.sort_by_key(|i| format!("{i:?}"));
     assert!(ids.contains(&Some(id)));
     let (status, _) = agent.finish();
