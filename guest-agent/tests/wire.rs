@@ -224,3 +224,31 @@ fn command_line_and_configuration_errors() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("bad configuration"));
     }
 }
+
+#[test]
+fn requests_from_a_regular_file_are_served_too() {
+    // Pipes are driven by the event loop; any other stdin goes through tokio's reader.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("requests");
+    let mut lines = ping_line(1);
+    lines.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"get_agent_info\"}\n");
+    std::fs::write(&input, lines).unwrap();
+    let out = std::process::Command::new(BIN)
+        .args(["--stdio", "--config", "/nonexistent/config.json"])
+        .stdin(std::fs::File::open(&input).unwrap())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut ids: Vec<Option<Id>> = out
+        .stdout
+        .split_inclusive(|&b| b == b'\n')
+        .map(|l| {
+            kvm_guest_agent::protocol::Response::from_line(l)
+                .unwrap()
+                .id
+        })
+        .collect();
+    ids.sort_by_key(|i| format!("{i:?}"));
+    assert_eq!(ids, vec![Some(Id::Num(1)), Some(Id::Num(2))]);
+}
