@@ -26,9 +26,16 @@ pub async fn dispatch(state: &Arc<State>, call: Call) -> Result<Value, RpcError>
         };
         return Err(RpcError::new(ErrorCode::MethodDisabled, why));
     }
-    // exec_command keeps its own (longer, per-call) timeout.
-    if let Call::ExecCommand(params) = call {
-        return json(platform::exec::run(&state.settings, params).await?);
+    // exec_command keeps its own (per-call) timeout. File calls get none: their blocking
+    // work cannot be cancelled, and a Timeout reply for a write that then completes would
+    // tell the host the opposite of what happened; their size limits bound them instead.
+    match call {
+        Call::ExecCommand(params) => {
+            return json(platform::exec::run(&state.settings, params).await?)
+        }
+        Call::FileRead(p) => return json(files::read(state, p).await?),
+        Call::FileWrite(p) => return json(files::write(state, p).await?),
+        _ => {}
     }
     let limit = Duration::from_secs(state.settings.config.call_timeout_secs);
     tokio::time::timeout(limit, run(state, call))
@@ -50,11 +57,11 @@ async fn run(state: &Arc<State>, call: Call) -> Result<Value, RpcError> {
         Call::GetDiskUsage(_) => json(blocking(platform::disks::disk_usage).await?),
         Call::GetMetrics(_) => json(blocking(platform::metrics::metrics).await?),
         Call::ListProcesses(_) => json(blocking(platform::processes::list).await?),
-        Call::FileRead(p) => json(files::read(state, p).await?),
-        Call::FileWrite(p) => json(files::write(state, p).await?),
         Call::Shutdown(_) => json(power(state, false)),
         Call::Reboot(_) => json(power(state, true)),
-        Call::ExecCommand(_) => unreachable!("handled before the timeout"),
+        Call::ExecCommand(_) | Call::FileRead(_) | Call::FileWrite(_) => {
+            unreachable!("handled before the timeout")
+        }
     }
 }
 

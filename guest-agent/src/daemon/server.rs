@@ -27,7 +27,9 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(limits::MAX_IN_FLIGHT * 2);
+    // A short queue: a finished request keeps its permit until its reply is queued, so a
+    // host that stops reading holds at most MAX_IN_FLIGHT + 8 replies in the guest's memory.
+    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(8);
     let writer_task = tokio::spawn(async move {
         while let Some(line) = rx.recv().await {
             if let Err(e) = async {
