@@ -2,8 +2,9 @@
 //!
 //! A transfer holds its open file, so later chunks reach the same file whatever happens
 //! to the path. A write goes to a fresh temporary file in the destination's directory,
-//! renamed over the name only after the SHA-256 matched; a mismatch, an abort, an idle
-//! timeout or a disconnect before that removes it (when the last handle drops).
+//! renamed over the name only after the SHA-256 matched; a mismatch, an abort or an idle
+//! timeout before that removes it (when the last handle drops). Transfers outlive a
+//! reconnect of the host, which may carry on where it stopped within the idle time.
 
 mod staging;
 
@@ -305,4 +306,52 @@ fn not_this_kind(id: u64) -> RpcError {
         ErrorCode::InvalidParams,
         format!("transfer {id} goes the other way"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::daemon::config::{Config, Settings};
+
+    #[test]
+    fn an_idle_write_transfer_expires_with_its_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        config.files.allowed_dirs = vec![dir.path().to_path_buf()];
+        let state = State::new(Settings::new(config).unwrap());
+        let dest = dir.path().canonicalize().unwrap().join("f");
+        let params = FileWriteParams {
+            path: Some(dest.to_string_lossy().into_owned()),
+            data: transfer::encode(b"abc"),
+            ..Default::default()
+        };
+        let r = write_blocking(&state, params).unwrap();
+        assert!(r.transfer.is_some());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert_eq!(state.transfers.expire(Duration::from_secs(60)), 0);
+        assert_eq!(state.transfers.expire(Duration::ZERO), 1);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert!(!dest.exists());
+    }
+
+    #[test]
+    fn transfers_are_capped() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("r"), "x").unwrap();
+        let mut config = Config::default();
+        config.files.allowed_dirs = vec![dir.path().to_path_buf()];
+        let state = State::new(Settings::new(config).unwrap());
+        let path = dir.path().canonicalize().unwrap().join("r");
+        let open = || {
+            let params = FileReadParams {
+                path: Some(path.to_string_lossy().into_owned()),
+                ..Default::default()
+            };
+            read_blocking(&state, params)
+        };
+        for _ in 0..limits::MAX_TRANSFERS {
+            open().unwrap();
+        }
+        assert_eq!(open().unwrap_err().kind(), Some(ErrorCode::Busy));
+    }
 }
