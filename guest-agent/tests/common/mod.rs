@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod files;
+
 use kvm_guest_agent::protocol::{Id, Method, Request, Response, RpcError};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
