@@ -261,3 +261,24 @@ fn file_calls_are_logged_with_paths_not_contents() {
     );
     assert!(!log.contains("CONTENT-XYZ") && !log.contains(&transfer::encode(b"CONTENT-XYZ")));
 }
+
+#[test]
+fn stopping_the_agent_removes_unfinished_writes() {
+    let (mut agent, share) = agent_with(json!({}));
+    let w = agent.ok::<FileWrite>(&FileWriteParams {
+        path: Some(p(&share.join("half.bin"))),
+        data: transfer::encode(b"half"),
+        ..Default::default()
+    });
+    assert!(w.transfer.is_some());
+    assert_eq!(leftovers(&share).len(), 1);
+    assert_eq!(unsafe { libc::kill(agent.pid() as i32, libc::SIGTERM) }, 0);
+    let status = agent.wait_exit();
+    assert!(status.success(), "{status:?}");
+    let log = agent.log();
+    assert!(
+        log.contains("stopping") && log.contains("1 unfinished transfer(s) dropped"),
+        "{log}"
+    );
+    assert!(leftovers(&share).is_empty() && !share.join("half.bin").exists());
+}

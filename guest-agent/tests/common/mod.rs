@@ -156,6 +156,11 @@ impl Agent {
         self.stdin = None;
     }
 
+    /// Waits for the agent to exit by itself (stdin stays open).
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        self.child.wait().unwrap()
+    }
+
     /// Closes stdin and waits for the agent to finish.
     pub fn finish(mut self) -> (ExitStatus, String) {
         self.stdin = None;
