@@ -104,3 +104,24 @@ pot: deps-build
 clean:
 	$(CARGO) clean
 	rm -rf $(BUILDDIR) build
+
+# Guest agent (guest-agent/). `make fuzz` runs the message-parser fuzz target for
+# FUZZ_SECONDS (cargo-fuzz wants nightly; RUSTC_BOOTSTRAP=1 lets stable build it).
+# `make agent-deb` / `make agent-rpm` build the release binary and the package under
+# target/debian/ and target/generate-rpm/.
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz agent-deb agent-rpm
+
+fuzz:
+	command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+	cd guest-agent/fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run decode_requests -- \
+		-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
+
+agent-deb:
+	command -v cargo-deb >/dev/null 2>&1 || $(CARGO) install cargo-deb --locked
+	$(CARGO) deb -p kvm-guest-agent
+
+agent-rpm:
+	command -v cargo-generate-rpm >/dev/null 2>&1 || $(CARGO) install cargo-generate-rpm --locked
+	$(CARGO) build --release -p kvm-guest-agent
+	$(CARGO) generate-rpm -p guest-agent

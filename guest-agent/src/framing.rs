@@ -59,7 +59,7 @@ impl LineDecoder {
     pub fn push(&mut self, mut data: &[u8]) -> Vec<Frame> {
         let mut frames = Vec::new();
         while !data.is_empty() {
-            let newline = data.iter().position(|&b| b == b'\n');
+            let newline = memchr::memchr(b'\n', data);
             let (chunk, rest, complete) = match newline {
                 Some(i) => (&data[..i], &data[i + 1..], true),
                 None => (data, &[][..], false),

@@ -82,12 +82,24 @@ fn main() -> ExitCode {
     let state = Arc::new(State::new(settings));
     runtime.block_on(async move {
         tokio::spawn(expire_transfers(state.clone()));
-        match transport {
-            Transport::Stdio => platform::transport::run_stdio(state).await,
-            Transport::Device(path) => {
-                log::info(&format!("serving {}", path.display()));
-                platform::transport::run_device(&path, state).await
+        let serving = state.clone();
+        let serve = async move {
+            match transport {
+                Transport::Stdio => platform::transport::run_stdio(serving).await,
+                Transport::Device(path) => {
+                    log::info(&format!("serving {}", path.display()));
+                    platform::transport::run_device(&path, serving).await
+                }
             }
+        };
+        tokio::select! {
+            () = serve => {}
+            () = platform::service::stop_requested() => log::info("stopping"),
+        }
+        // Unfinished writes leave nothing behind: their temporary files go with them.
+        let dropped = state.transfers.expire(Duration::ZERO);
+        if dropped > 0 {
+            log::warn(&format!("{dropped} unfinished transfer(s) dropped"));
         }
     });
     ExitCode::SUCCESS

@@ -95,6 +95,32 @@ fn programs_outside_the_allow_list_are_refused() {
         let e = agent.err("exec_command", json!({"argv": [denied]}));
         assert_eq!(e.kind(), Some(ErrorCode::PermissionDenied), "{denied}: {e}");
     }
+    // LD_PRELOAD and friends would run any code through an allowed program.
+    for env in [
+        json!({"env": {"LD_PRELOAD": "/tmp/x.so"}}),
+        json!({"clear_env": true}),
+    ] {
+        let mut params = json!({"argv": ["/bin/echo"]});
+        params
+            .as_object_mut()
+            .unwrap()
+            .extend(env.as_object().unwrap().clone());
+        let e = agent.err("exec_command", params);
+        assert_eq!(e.kind(), Some(ErrorCode::PermissionDenied), "{e}");
+    }
+}
+
+#[test]
+fn an_allow_list_may_let_callers_set_the_environment() {
+    let config = exec_config(json!({"allowed_programs": ["/usr/bin/env"], "allow_env": true}));
+    let mut agent = Agent::start(Some(config));
+    let mut p = argv(&["/usr/bin/env"]);
+    p.env.insert("A".into(), "1".into());
+    p.clear_env = true;
+    assert_eq!(
+        agent.ok::<ExecCommand>(&p).stdout_bytes().unwrap(),
+        b"A=1\n"
+    );
 }
 
 #[test]

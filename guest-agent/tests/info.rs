@@ -202,3 +202,13 @@ fn process_list_contains_the_agent_itself() {
     assert!(list.processes.iter().any(|p| p.pid == 1));
     assert!(list.processes.windows(2).all(|w| w[0].pid < w[1].pid));
 }
+
+#[test]
+fn the_packaged_configuration_is_the_secure_default() {
+    let packaged = concat!(env!("CARGO_MANIFEST_DIR"), "/packaging/config.json");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(packaged).unwrap()).unwrap();
+    let with_file = Agent::start(Some(config)).ok::<GetAgentInfo>(&NoParams {});
+    let without = Agent::start(None).ok::<GetAgentInfo>(&NoParams {});
+    assert_eq!(with_file, without);
+}

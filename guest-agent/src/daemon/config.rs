@@ -30,6 +30,10 @@ pub struct ExecConfig {
     pub enabled: bool,
     /// Absolute paths; `null` or absent = any program (once enabled).
     pub allowed_programs: Option<Vec<PathBuf>>,
+    /// Whether callers may set or clear environment variables while an allow-list is in
+    /// force (`LD_PRELOAD` and the like would otherwise run any code through an allowed
+    /// program). Without an allow-list any program may run anyway, so this is moot.
+    pub allow_env: bool,
     /// Where bare program names are looked up (the caller's PATH is never used).
     pub search_path: String,
     pub default_timeout_secs: u64,
@@ -74,6 +78,7 @@ impl Default for ExecConfig {
         ExecConfig {
             enabled: false,
             allowed_programs: None,
+            allow_env: false,
             search_path: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
             default_timeout_secs: 30,
             max_timeout_secs: 600,

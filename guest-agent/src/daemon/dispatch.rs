@@ -10,8 +10,22 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// A method's result. A file chunk's base64 stays out of the JSON value: the server writes
+/// it into the reply line as is (base64 needs no escaping), which saves a copy and
+/// serde_json's per-byte escape scan of every chunk (15 % of a download's CPU).
+pub struct Output {
+    pub value: Value,
+    pub data: Option<String>,
+}
+
+impl From<Value> for Output {
+    fn from(value: Value) -> Self {
+        Output { value, data: None }
+    }
+}
+
 /// Runs `call` if this guest allows it.
-pub async fn dispatch(state: &Arc<State>, call: Call) -> Result<Value, RpcError> {
+pub async fn dispatch(state: &Arc<State>, call: Call) -> Result<Output, RpcError> {
     let name = call.name();
     if !state.settings.enabled(name) {
         let s = &state.settings;
@@ -26,9 +40,23 @@ pub async fn dispatch(state: &Arc<State>, call: Call) -> Result<Value, RpcError>
         };
         return Err(RpcError::new(ErrorCode::MethodDisabled, why));
     }
-    // exec_command keeps its own (longer, per-call) timeout.
-    if let Call::ExecCommand(params) = call {
-        return json(platform::exec::run(&state.settings, params).await?);
+    // exec_command keeps its own (per-call) timeout. File calls get none: their blocking
+    // work cannot be cancelled, and a Timeout reply for a write that then completes would
+    // tell the host the opposite of what happened; their size limits bound them instead.
+    match call {
+        Call::ExecCommand(params) => {
+            return json(platform::exec::run(&state.settings, params).await?).map(Output::from)
+        }
+        Call::FileRead(p) => {
+            let mut result = files::read(state, p).await?;
+            let data = std::mem::take(&mut result.data);
+            return Ok(Output {
+                value: json(result)?,
+                data: Some(data),
+            });
+        }
+        Call::FileWrite(p) => return json(files::write(state, p).await?).map(Output::from),
+        _ => {}
     }
     let limit = Duration::from_secs(state.settings.config.call_timeout_secs);
     tokio::time::timeout(limit, run(state, call))
@@ -39,6 +67,7 @@ pub async fn dispatch(state: &Arc<State>, call: Call) -> Result<Value, RpcError>
                 format!("{name} timed out"),
             ))
         })
+        .map(Output::from)
 }
 
 async fn run(state: &Arc<State>, call: Call) -> Result<Value, RpcError> {
@@ -50,11 +79,11 @@ async fn run(state: &Arc<State>, call: Call) -> Result<Value, RpcError> {
         Call::GetDiskUsage(_) => json(blocking(platform::disks::disk_usage).await?),
         Call::GetMetrics(_) => json(blocking(platform::metrics::metrics).await?),
         Call::ListProcesses(_) => json(blocking(platform::processes::list).await?),
-        Call::FileRead(p) => json(files::read(state, p).await?),
-        Call::FileWrite(p) => json(files::write(state, p).await?),
         Call::Shutdown(_) => json(power(state, false)),
         Call::Reboot(_) => json(power(state, true)),
-        Call::ExecCommand(_) => unreachable!("handled before the timeout"),
+        Call::ExecCommand(_) | Call::FileRead(_) | Call::FileWrite(_) => {
+            unreachable!("handled before the timeout")
+        }
     }
 }
 

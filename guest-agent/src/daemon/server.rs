@@ -27,7 +27,9 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(limits::MAX_IN_FLIGHT * 2);
+    // A short queue: a finished request keeps its permit until its reply is queued, so a
+    // host that stops reading holds at most MAX_IN_FLIGHT + 8 replies in the guest's memory.
+    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(8);
     let writer_task = tokio::spawn(async move {
         while let Some(line) = rx.recv().await {
             if let Err(e) = async {
@@ -67,7 +69,7 @@ where
                         "null",
                         "-",
                         "",
-                        &outcome(&Err(e.clone())),
+                        &outcome::<()>(&Err(e.clone())),
                         Default::default(),
                     );
                     let _ = tx.send(Response::failure(None, e).to_line()).await;
@@ -109,7 +111,8 @@ pub async fn handle_line(state: &Arc<State>, line: &[u8]) -> Option<Vec<u8>> {
         Ok(r) => r,
         Err((id, e)) => {
             let shown = id.as_ref().map_or("null".into(), Id::to_string);
-            log::call(&shown, "-", "", &outcome(&Err(e.clone())), start.elapsed());
+            let result = outcome::<()>(&Err(e.clone()));
+            log::call(&shown, "-", "", &result, start.elapsed());
             return Some(Response::failure(id, e).to_line());
         }
     };
@@ -132,10 +135,15 @@ pub async fn handle_line(state: &Arc<State>, line: &[u8]) -> Option<Vec<u8>> {
         start.elapsed(),
     );
     let mut reply = match result {
-        Ok(value) => Response::success(Some(id.clone()), value),
-        Err(e) => Response::failure(Some(id.clone()), e),
-    }
-    .to_line();
+        Ok(out) => {
+            let mut line = Response::success(Some(id.clone()), out.value).to_line();
+            if let Some(data) = out.data {
+                splice_data(&mut line, &data);
+            }
+            line
+        }
+        Err(e) => Response::failure(Some(id.clone()), e).to_line(),
+    };
     if reply.len() > limits::MAX_LINE_BYTES {
         let e = RpcError::new(ErrorCode::TooLarge, "the reply would exceed the line limit");
         reply = Response::failure(Some(id), e).to_line();
@@ -143,9 +151,56 @@ pub async fn handle_line(state: &Arc<State>, line: &[u8]) -> Option<Vec<u8>> {
     Some(reply)
 }
 
-fn outcome(result: &Result<serde_json::Value, RpcError>) -> String {
+/// Writes base64 `data` between the quotes of the line's empty `"data":""` member. Only a
+/// member name can be followed by `":` unescaped, and the result is the last member of
+/// the reply, so the last match is the member.
+fn splice_data(line: &mut Vec<u8>, data: &str) {
+    debug_assert!(data
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b)));
+    let at = memchr::memmem::rfind(line, br#""data":"""#).expect("a data member") + 8;
+    let mut out = Vec::with_capacity(line.len() + data.len());
+    out.extend_from_slice(&line[..at]);
+    out.extend_from_slice(data.as_bytes());
+    out.extend_from_slice(&line[at..]);
+    *line = out;
+}
+
+fn outcome<T>(result: &Result<T, RpcError>) -> String {
     match result {
         Ok(_) => "ok".into(),
         Err(e) => format!("error({}) {:?}", e.code, e.message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::splice_data;
+    use kvm_guest_agent::protocol::types::FileReadResult;
+    use kvm_guest_agent::protocol::{Id, Response};
+
+    #[test]
+    fn a_spliced_chunk_reads_back_as_the_plain_reply() {
+        let full = FileReadResult {
+            transfer: Some(3),
+            size: 10,
+            mode: 0o644,
+            offset: 0,
+            data: "AAECAwQFBgcICQ==".into(),
+            eof: true,
+            sha256: Some("ab".repeat(32)),
+        };
+        let tricky_id = Id::Str(r#""data":"" and "data":"#.into());
+        let mut empty = full.clone();
+        empty.data.clear();
+        let mut line = Response::success(
+            Some(tricky_id.clone()),
+            serde_json::to_value(&empty).unwrap(),
+        )
+        .to_line();
+        splice_data(&mut line, &full.data);
+        let plain = Response::success(Some(tricky_id), serde_json::to_value(&full).unwrap());
+        assert_eq!(Response::from_line(&line).unwrap(), plain);
+        assert_eq!(line, plain.to_line());
     }
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod files;
+
 use kvm_guest_agent::protocol::{Id, Method, Request, Response, RpcError};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
@@ -147,6 +149,16 @@ impl Agent {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("agent.log")).unwrap()
+    }
+
+    /// Closes the agent's stdin (end of input) without waiting.
+    pub fn close_input(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Waits for the agent to exit by itself (stdin stays open).
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        self.child.wait().unwrap()
     }
 
     /// Closes stdin and waits for the agent to finish.

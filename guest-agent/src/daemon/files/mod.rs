@@ -2,19 +2,22 @@
 //!
 //! A transfer holds its open file, so later chunks reach the same file whatever happens
 //! to the path. A write goes to a fresh temporary file in the destination's directory,
-//! renamed over the name only after the SHA-256 matched; a mismatch, an abort, an idle
-//! timeout or a disconnect before that removes it (when the last handle drops).
+//! renamed over the name only after the SHA-256 matched; a mismatch, an abort or an idle
+//! timeout before that removes it (when the last handle drops). Transfers outlive a
+//! reconnect of the host, which may carry on where it stopped within the idle time.
 
+mod digest;
 mod staging;
 
 use super::dispatch::{blocking, io_error};
 use super::platform::beneath::{open_beneath, open_root};
 use super::State;
+use digest::RunningHash;
 use kvm_guest_agent::protocol::types::{
     FileReadParams, FileReadResult, FileWriteParams, FileWriteResult,
 };
 use kvm_guest_agent::protocol::{limits, ErrorCode, RpcError};
-use kvm_guest_agent::transfer::{self, Checksum};
+use kvm_guest_agent::transfer;
 use serde_json::json;
 use staging::{commit, start_write, WriteTransfer};
 use std::collections::HashMap;
@@ -43,6 +46,7 @@ struct ReadTransfer {
     file: File,
     size: u64,
     mode: u32,
+    digest: RunningHash,
 }
 impl Transfers {
     fn insert(&self, kind: Kind) -> Result<u64, RpcError> {
@@ -115,6 +119,7 @@ fn read_blocking(state: &State, p: FileReadParams) -> Result<FileReadResult, Rpc
                 file,
                 size: meta.len(),
                 mode: meta.mode() & 0o7777,
+                digest: RunningHash::default(),
             });
             let id = if p.finish {
                 None
@@ -133,11 +138,12 @@ fn read_blocking(state: &State, p: FileReadParams) -> Result<FileReadResult, Rpc
     let mut data = vec![0u8; want];
     let got = read_at(&t.file, &mut data, p.offset)?;
     data.truncate(got);
+    t.digest.read(p.offset, &data);
     let sha256 = if p.finish {
         if let Some(id) = id {
             state.transfers.remove(id);
         }
-        Some(hash(&t.file, t.size)?)
+        Some(t.digest.finish(&t.file, t.size)?)
     } else {
         None
     };
@@ -202,6 +208,7 @@ fn write_blocking(state: &State, p: FileWriteParams) -> Result<FileWriteResult, 
         .write_all_at(&data, p.offset)
         .map_err(|e| io_error(e, "write"))?;
     let written = data.len() as u64;
+    t.digest.wrote(&t.file, p.offset, written)?;
     let Some(expected) = p.sha256 else {
         return Ok(FileWriteResult {
             transfer: id,
@@ -215,7 +222,7 @@ fn write_blocking(state: &State, p: FileWriteParams) -> Result<FileWriteResult, 
         state.transfers.remove(id);
     }
     let size = t.file.metadata().map_err(|e| io_error(e, "stat"))?.len();
-    let actual = hash(&t.file, size)?;
+    let actual = t.digest.finish(&t.file, size)?;
     if !actual.eq_ignore_ascii_case(&expected) || p.size.is_some_and(|s| s != size) {
         return Err(RpcError::new(
             ErrorCode::ChecksumMismatch,
@@ -259,7 +266,7 @@ fn locate(state: &State, path: &str) -> Result<(OwnedFd, PathBuf), RpcError> {
     ))
 }
 
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> Result<usize, RpcError> {
+pub(super) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> Result<usize, RpcError> {
     let mut done = 0;
     while done < buf.len() {
         match file.read_at(&mut buf[done..], offset + done as u64) {
@@ -270,23 +277,6 @@ fn read_at(file: &File, buf: &mut [u8], offset: u64) -> Result<usize, RpcError> 
         }
     }
     Ok(done)
-}
-
-/// SHA-256 of the first `size` bytes.
-fn hash(file: &File, size: u64) -> Result<String, RpcError> {
-    let mut sum = Checksum::new();
-    let mut buf = vec![0u8; 1024 * 1024];
-    let mut offset = 0u64;
-    while offset < size {
-        let want = (size - offset).min(buf.len() as u64) as usize;
-        let n = read_at(file, &mut buf[..want], offset)?;
-        if n == 0 {
-            break;
-        }
-        sum.update(&buf[..n]);
-        offset += n as u64;
-    }
-    Ok(sum.finish_hex())
 }
 
 fn too_large(what: &str) -> RpcError {
@@ -305,4 +295,52 @@ fn not_this_kind(id: u64) -> RpcError {
         ErrorCode::InvalidParams,
         format!("transfer {id} goes the other way"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::daemon::config::{Config, Settings};
+
+    #[test]
+    fn an_idle_write_transfer_expires_with_its_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        config.files.allowed_dirs = vec![dir.path().to_path_buf()];
+        let state = State::new(Settings::new(config).unwrap());
+        let dest = dir.path().canonicalize().unwrap().join("f");
+        let params = FileWriteParams {
+            path: Some(dest.to_string_lossy().into_owned()),
+            data: transfer::encode(b"abc"),
+            ..Default::default()
+        };
+        let r = write_blocking(&state, params).unwrap();
+        assert!(r.transfer.is_some());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert_eq!(state.transfers.expire(Duration::from_secs(60)), 0);
+        assert_eq!(state.transfers.expire(Duration::ZERO), 1);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert!(!dest.exists());
+    }
+
+    #[test]
+    fn transfers_are_capped() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("r"), "x").unwrap();
+        let mut config = Config::default();
+        config.files.allowed_dirs = vec![dir.path().to_path_buf()];
+        let state = State::new(Settings::new(config).unwrap());
+        let path = dir.path().canonicalize().unwrap().join("r");
+        let open = || {
+            let params = FileReadParams {
+                path: Some(path.to_string_lossy().into_owned()),
+                ..Default::default()
+            };
+            read_blocking(&state, params)
+        };
+        for _ in 0..limits::MAX_TRANSFERS {
+            open().unwrap();
+        }
+        assert_eq!(open().unwrap_err().kind(), Some(ErrorCode::Busy));
+    }
 }

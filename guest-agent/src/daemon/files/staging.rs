@@ -22,6 +22,7 @@ pub(super) struct WriteTransfer {
     mode: u32,
     overwrite: bool,
     kept: AtomicBool,
+    pub(super) digest: super::RunningHash,
 }
 
 impl Drop for WriteTransfer {
@@ -101,6 +102,7 @@ pub(super) fn start_write(
         mode,
         overwrite: p.overwrite,
         kept: AtomicBool::new(false),
+        digest: Default::default(),
     })
 }
 

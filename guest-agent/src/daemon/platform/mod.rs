@@ -1,5 +1,5 @@
 //! Operating-system specifics behind one set of module names: `transport`, `sysinfo`,
-//! `network`, `disks`, `metrics`, `processes`, `exec`, `power`, `beneath`. The rest of the
+//! `network`, `disks`, `metrics`, `processes`, `exec`, `power`, `beneath`, `service`. The rest of the
 //! daemon calls only these, so a Windows agent is a `windows` sibling of `linux`.
 
 #[cfg(target_os = "linux")]

@@ -38,6 +38,13 @@ pub async fn run(settings: &Settings, p: ExecParams) -> Result<ExecResult, RpcEr
             ));
         }
     }
+    let env_set = !p.env.is_empty() || p.clear_env;
+    if settings.programs.is_some() && !cfg.allow_env && env_set {
+        return Err(RpcError::new(
+            ErrorCode::PermissionDenied,
+            "this guest's exec allow-list does not let callers change the environment",
+        ));
+    }
     if p.cwd
         .as_deref()
         .is_some_and(|c| !Path::new(c).is_absolute())

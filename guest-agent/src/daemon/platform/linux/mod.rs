@@ -8,6 +8,7 @@ pub mod metrics;
 pub mod network;
 pub mod power;
 pub mod processes;
+pub mod service;
 pub mod sysinfo;
 pub mod transport;
 

@@ -22,9 +22,14 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
-/// Requests on stdin, replies on stdout, until stdin ends.
+/// Requests on stdin, replies on stdout, until stdin ends. Pipes and sockets are driven
+/// by the event loop directly, as the port is (tokio's stdin hands every read to a
+/// blocking thread, which halves large transfers); anything else goes through tokio's.
 pub async fn run_stdio(state: Arc<State>) {
-    serve(tokio::io::stdin(), tokio::io::stdout(), state, OnEof::Drain).await;
+    match (Device::from_pipe(0), Device::from_pipe(1)) {
+        (Some(input), Some(output)) => serve(input, output, state, OnEof::Drain).await,
+        _ => serve(tokio::io::stdin(), tokio::io::stdout(), state, OnEof::Drain).await,
+    }
 }
 
 /// Serves the port at `path` forever, reopening it after each disconnect.
@@ -78,6 +83,37 @@ impl Device {
         // SAFETY: the OwnedFd stays open and the same descriptor for the AsyncFd's life.
         let fd = unsafe { AsyncFd::register(fd) }?;
         Ok(Device { fd })
+    }
+}
+
+impl Device {
+    /// A non-blocking duplicate of `fd` when it is a pipe or a socket.
+    fn from_pipe(fd: i32) -> Option<Device> {
+        // SAFETY: fstat, fcntl and dup on a descriptor number; the duplicate is owned.
+        unsafe {
+            let mut st: libc::stat = std::mem::zeroed();
+            let kind = if libc::fstat(fd, &mut st) == 0 {
+                st.st_mode & libc::S_IFMT
+            } else {
+                0
+            };
+            if kind != libc::S_IFIFO && kind != libc::S_IFSOCK {
+                return None;
+            }
+            let dup = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3);
+            if dup < 0 {
+                return None;
+            }
+            let dup = OwnedFd::from_raw_fd(dup);
+            let flags = libc::fcntl(dup.as_raw_fd(), libc::F_GETFL);
+            if flags < 0
+                || libc::fcntl(dup.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK) < 0
+            {
+                return None;
+            }
+            let fd = AsyncFd::register(dup).ok()?;
+            Some(Device { fd })
+        }
     }
 }
 
