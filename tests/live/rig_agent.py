@@ -4,7 +4,7 @@
 over the initramfs root:
   usr/bin/kvm-guest-agent                 the agent binary (the host's build: glibc)
   <its shared libraries at their paths>   from `ldd`, the loader at lib64/ld-linux-x86-64.so.2
-  etc/kvm-guest-agent/config.json         exec on, files under /tmp and /root (a test guest)
+  etc/kvm-guest-agent/config.json         exec on, files under /tmp and /root, forced power
   etc/kvmm-init.d/50-agent                started by init in the background before the marker
 The tree's content is hashed into the cached guest's key (rig_guest.guest_key), so a new
 agent build makes a new initramfs and an unchanged one reuses the cached guest.
@@ -20,9 +20,13 @@ from rig_host import RigError, run
 AGENT_LOG = "/var/log/kvm-guest-agent.log"
 # The live tests' guest: exec is on (any program), files under /tmp and /root. A real
 # guest's default (no file) allows neither.
+# Power: the guest's PID 1 is a shell script, not an init that handles busybox
+# reboot's signal, so the agent forces it (reboot(2) through busybox -f).
 CONFIG = {
     "exec": {"enabled": True},
     "files": {"allowed_dirs": ["/tmp", "/root"], "max_file_bytes": 256 << 20},
+    "power": {"reboot_command": ["/sbin/reboot", "-f"],
+              "shutdown_command": ["/sbin/poweroff", "-f"]},
 }
 START = f"""#!/bin/sh
 # Started by the guest's init (etc/kvmm-init.d): the KVM Manager guest agent on its port,
