@@ -189,7 +189,6 @@ impl Chrome {
     }
 
     pub fn show_top(&self, name: &str) {
-        log::debug!("window shows {name}");
         a11y::show_only(&self.top, name);
     }
 

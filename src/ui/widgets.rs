@@ -10,7 +10,6 @@ pub mod info_group;
 pub mod perf_view;
 pub mod sparkline;
 pub mod spice_view;
-pub mod spinner;
 pub mod terminal;
 pub mod toast;
 pub mod vm_card;

@@ -21,7 +21,6 @@ use crate::services::insights::{
 };
 use crate::services::metrics::store::MetricsStore;
 use crate::ui::widgets::host_page::{self, esc};
-use crate::ui::widgets::spinner::LazySpinner;
 use crate::ui::{a11y, format};
 
 /// Periods offered, in hours.
@@ -70,7 +69,7 @@ pub struct InsightsPage {
     summary: adw::PreferencesGroup,
     groups_box: gtk::Box,
     top_box: gtk::Box,
-    spinner: LazySpinner,
+    spinner: gtk::Spinner,
     error: gtk::Label,
 }
 
@@ -176,8 +175,8 @@ impl Component for InsightsPage {
             });
         }
         header.pack_end(&refresh);
-        let spinner = LazySpinner::new(gtk::Spinner::new());
-        header.pack_end(spinner.widget());
+        let spinner = gtk::Spinner::new();
+        header.pack_end(&spinner);
 
         let (scroll, column) = host_page::scrolled_column();
         let error = gtk::Label::builder()
@@ -291,7 +290,7 @@ impl Component for InsightsPage {
         if seq != self.seq {
             return;
         }
-        self.spinner.set_busy(false);
+        self.spinner.stop();
         match result {
             Ok((found, top)) => {
                 self.error.set_visible(false);
@@ -314,7 +313,7 @@ impl InsightsPage {
     fn load(&mut self, sender: &ComponentSender<Self>) {
         self.seq += 1;
         let (seq, hours, machines) = (self.seq, PERIODS[self.period], self.machines.clone());
-        self.spinner.set_busy(true);
+        self.spinner.start();
         sender.spawn_oneshot_command(move || InsightsCmd::Loaded(seq, analyse(machines, hours)));
     }
 

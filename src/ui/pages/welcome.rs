@@ -8,7 +8,6 @@ use relm4::prelude::*;
 use crate::backend::DEMO_URI;
 use crate::i18n::gettext_f;
 use crate::ui::a11y;
-use crate::ui::widgets::spinner::LazySpinner;
 
 #[derive(Debug)]
 pub enum WelcomeMsg {
@@ -39,7 +38,6 @@ pub struct WelcomePage {
     connecting: adw::StatusPage,
     entry: adw::EntryRow,
     error: gtk::Label,
-    spinner: LazySpinner,
     /// Counts connection attempts, so a late `StillConnecting` of an old one is ignored.
     attempt: u64,
 }
@@ -134,14 +132,14 @@ impl Component for WelcomePage {
             .child(&clamp)
             .vexpand(true)
             .build();
-        let spinner = LazySpinner::new(
-            gtk::Spinner::builder()
-                .width_request(32)
-                .height_request(32)
-                .build(),
-        );
         let connecting = adw::StatusPage::builder()
-            .child(spinner.widget())
+            .child(
+                &gtk::Spinner::builder()
+                    .spinning(true)
+                    .width_request(32)
+                    .height_request(32)
+                    .build(),
+            )
             .vexpand(true)
             .build();
         let stack = gtk::Stack::builder()
@@ -166,7 +164,6 @@ impl Component for WelcomePage {
             connecting,
             entry,
             error,
-            spinner,
             attempt: 0,
         };
         ComponentParts {
@@ -187,7 +184,6 @@ impl Component for WelcomePage {
                 if self.entry.text().is_empty() {
                     self.entry.set_text(&uri);
                 }
-                self.spinner.set_busy(false);
                 a11y::show_only(&self.stack, "status");
             }
             WelcomeMsg::Connecting(uri) => {
@@ -197,7 +193,6 @@ impl Component for WelcomePage {
                 self.entry.remove_css_class("error");
                 // Also keeps the start-up free of the status page's large icon and the
                 // spinner: both are SVG, and the first SVG loads librsvg (about 6 MB).
-                self.spinner.set_busy(false);
                 a11y::show_only(&self.stack, "blank");
                 self.attempt += 1;
                 let attempt = self.attempt;
@@ -207,10 +202,8 @@ impl Component for WelcomePage {
                 });
             }
             WelcomeMsg::StillConnecting(attempt) => {
-                // Not once the main window content took over (the page is not mapped).
                 let blank = self.stack.visible_child_name().as_deref() == Some("blank");
-                if attempt == self.attempt && blank && self.stack.is_mapped() {
-                    self.spinner.set_busy(true);
+                if attempt == self.attempt && blank {
                     a11y::show_only(&self.stack, "connecting");
                 }
             }
@@ -218,7 +211,6 @@ impl Component for WelcomePage {
                 self.error.set_text(&text);
                 self.error.set_visible(true);
                 self.entry.add_css_class("error");
-                self.spinner.set_busy(false);
                 a11y::show_only(&self.stack, "status");
                 self.entry.grab_focus();
             }
