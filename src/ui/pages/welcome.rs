@@ -17,11 +17,8 @@ pub enum WelcomeMsg {
         description: String,
         uri: String,
     },
-    /// Connecting to this URI: the page stays blank for a moment, then says so (most
-    /// connections answer sooner, and a flash of "Connecting…" helps nobody).
+    /// Connecting to this URI.
     Connecting(String),
-    /// The moment is over for connection attempt number `.0`.
-    StillConnecting(u64),
     /// The typed URI is wrong; show this next to the entry.
     UriError(String),
     Submit,
@@ -38,12 +35,7 @@ pub struct WelcomePage {
     connecting: adw::StatusPage,
     entry: adw::EntryRow,
     error: gtk::Label,
-    /// Counts connection attempts, so a late `StillConnecting` of an old one is ignored.
-    attempt: u64,
 }
-
-/// How long a connection may take before the page says "Connecting…".
-const CONNECTING_SHOWN_AFTER: std::time::Duration = std::time::Duration::from_millis(800);
 
 pub struct WelcomeWidgets {}
 
@@ -150,10 +142,6 @@ impl Component for WelcomePage {
             Some("status"),
         );
         stack.add_named(&connecting, Some("connecting"));
-        stack.add_named(&gtk::Box::new(gtk::Orientation::Vertical, 0), Some("blank"));
-        // Blank until there is something to say: the window is shown before the first
-        // message arrives, and a visible page's icons are loaded at once.
-        stack.set_visible_child_name("blank");
         a11y::hide_other_pages(&stack);
         root.append(&header);
         root.append(&stack);
@@ -164,7 +152,6 @@ impl Component for WelcomePage {
             connecting,
             entry,
             error,
-            attempt: 0,
         };
         ComponentParts {
             model,
@@ -191,21 +178,7 @@ impl Component for WelcomePage {
                     .set_title(&gettext_f("Connecting to {uri}…", &[("uri", &uri)]));
                 self.error.set_visible(false);
                 self.entry.remove_css_class("error");
-                // Also keeps the start-up free of the status page's large icon and the
-                // spinner: both are SVG, and the first SVG loads librsvg (about 6 MB).
-                a11y::show_only(&self.stack, "blank");
-                self.attempt += 1;
-                let attempt = self.attempt;
-                let input = sender.input_sender().clone();
-                gtk::glib::timeout_add_local_once(CONNECTING_SHOWN_AFTER, move || {
-                    input.emit(WelcomeMsg::StillConnecting(attempt));
-                });
-            }
-            WelcomeMsg::StillConnecting(attempt) => {
-                let blank = self.stack.visible_child_name().as_deref() == Some("blank");
-                if attempt == self.attempt && blank {
-                    a11y::show_only(&self.stack, "connecting");
-                }
+                a11y::show_only(&self.stack, "connecting");
             }
             WelcomeMsg::UriError(text) => {
                 self.error.set_text(&text);
